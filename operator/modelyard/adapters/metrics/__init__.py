@@ -1,0 +1,1 @@
+"""Metric providers: measure, never judge (``modelyard.core.analysis`` judges)."""

@@ -1,0 +1,1 @@
+"""Traffic routers: move the weights between stable and canary."""

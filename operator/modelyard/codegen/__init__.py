@@ -1,0 +1,1 @@
+"""Generated files from the API models: CRDs, the chart's CRD templates, docs/api.md."""

@@ -1,0 +1,1 @@
+"""Pure decisions: stdlib and ``modelyard.api`` only; the current time is always an argument."""

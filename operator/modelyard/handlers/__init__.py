@@ -1,0 +1,8 @@
+"""kopf decorators only; each handler a few lines that hand over to ``modelyard.controller``."""
+
+from modelyard.config import Settings
+from modelyard.handlers import inferenceservice, modelversion, startup, trainingjob
+
+SETTINGS = Settings()
+
+__all__ = ["SETTINGS", "inferenceservice", "modelversion", "startup", "trainingjob"]

@@ -1,0 +1,20 @@
+"""TrainingJob handlers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+
+from modelyard.api.trainingjob import TrainingJob
+from modelyard.controller.common import utcnow
+from modelyard.controller.first_status import calculate_first_status
+
+RESOURCE = ("modelyard.io", "v1alpha1", "trainingjobs")
+
+
+@kopf.on.resume(*RESOURCE)
+@kopf.on.create(*RESOURCE)
+@kopf.on.update(*RESOURCE)
+async def reconcile(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
+    patch.setdefault("status", {}).update(calculate_first_status(TrainingJob, dict(body), utcnow()))

@@ -1,0 +1,77 @@
+"""Start the kopf operator with Modelyard's settings (the ``modelyard run`` command)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator
+
+import kopf
+
+from modelyard.config import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def configure_kopf(settings: kopf.OperatorSettings, ours: Settings) -> None:
+    """Apply our settings to kopf's: watch timeouts, peering, progress storage, concurrency."""
+    settings.watching.server_timeout = ours.watch_server_timeout
+    settings.watching.client_timeout = ours.watch_client_timeout
+    settings.watching.inactivity_timeout = ours.watch_inactivity_timeout
+    settings.watching.connect_timeout = 30
+    settings.peering.name = ours.peering_name
+    settings.peering.priority = ours.priority
+    settings.peering.standalone = ours.standalone
+    settings.peering.mandatory = not ours.standalone
+    settings.batching.worker_limit = ours.max_workers
+    settings.posting.level = logging.INFO
+    settings.persistence.finalizer = "modelyard.io/finalizer"
+
+
+def run(ours: Settings, *, stop_flag: asyncio.Event | threading.Event | None = None,
+        ready_flag: asyncio.Event | threading.Event | None = None) -> None:
+    """Run the operator until stopped (blocking)."""
+    import modelyard.handlers  # noqa: F401  (registers the handlers)
+
+    kopf.configure(verbose=ours.log_level == "DEBUG", log_format=_log_format(ours.log_format))
+    asyncio.run(operate(ours, stop_flag=stop_flag, ready_flag=ready_flag))
+
+
+async def operate(ours: Settings, *, stop_flag: asyncio.Event | threading.Event | None = None,
+                  ready_flag: asyncio.Event | threading.Event | None = None) -> None:
+    """Run the operator in the current event loop until ``stop_flag`` is set."""
+    import modelyard.handlers
+
+    modelyard.handlers.SETTINGS = ours
+    await kopf.operator(
+        clusterwide=not ours.namespaces,
+        namespaces=ours.namespaces,
+        standalone=ours.standalone,
+        priority=ours.priority,
+        peering_name=ours.peering_name,
+        liveness_endpoint=ours.liveness_endpoint,
+        stop_flag=stop_flag,
+        ready_flag=ready_flag,
+    )
+
+
+def _log_format(name: str) -> kopf.LogFormat:
+    return kopf.LogFormat.JSON if name == "json" else kopf.LogFormat.PLAIN
+
+
+@contextlib.contextmanager
+def operator_in_thread(ours: Settings) -> Iterator[threading.Event]:
+    """Run the operator in a background thread (tests, the sandbox); stops it on exit."""
+    stop, ready = threading.Event(), threading.Event()
+    thread = threading.Thread(target=asyncio.run, args=(operate(ours, stop_flag=stop, ready_flag=ready),),
+                              daemon=True, name="modelyard-operator")
+    thread.start()
+    try:
+        if not ready.wait(30):
+            raise RuntimeError("the operator did not become ready within 30s")
+        yield ready
+    finally:
+        stop.set()
+        thread.join(30)

@@ -1,0 +1,1 @@
+"""The sandbox cluster: an in-process Kubernetes API emulator, simulated controllers, local pods."""
