@@ -53,11 +53,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
     try:
-        from modelyard.sandbox.cli import main as sandbox_main
+        from modelyard.sandbox.cli import main as sandbox_main  # type: ignore[import-not-found,unused-ignore]
     except ImportError as e:  # the sandbox extra is not installed
         print(f"the sandbox is not available: {e}; install with `pip install modelyard[sandbox]`", file=sys.stderr)
         return 2
-    return sandbox_main(args)
+    code: int = sandbox_main(args)
+    return code
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -95,9 +95,9 @@ def connection_from_environment() -> Connection:
     from kubernetes import client, config  # imported late: only the edge needs it
 
     try:
-        config.load_incluster_config()
+        config.load_incluster_config()  # type: ignore[no-untyped-call]
     except config.ConfigException:
-        config.load_kube_config()
+        config.load_kube_config()  # type: ignore[no-untyped-call]
     cfg = client.Configuration.get_default_copy()
     headers = {}
     token = cfg.api_key.get("authorization") or cfg.api_key.get("BearerToken")
@@ -152,7 +152,7 @@ class KubeClient:
                 if attempt >= self._retries or not (e.status == 429 or e.status >= 500):
                     raise
                 delay = e.retry_after if e.retry_after is not None else self._backoff * 2**attempt
-            except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as e:
+            except (TimeoutError, aiohttp.ClientConnectionError) as e:
                 if attempt >= self._retries:
                     raise ApiError(0, "ConnectionError", str(e) or type(e).__name__) from e
                 delay = self._backoff * 2**attempt

@@ -4,7 +4,7 @@ Everything else (CRDs, chart CRDs, docs/api.md) is generated from these models b
 This package does no I/O and imports neither kopf nor a Kubernetes client.
 """
 
-from modelyard.api.common import GROUP, VERSION, API_VERSION
+from modelyard.api.common import API_VERSION, GROUP, VERSION
 from modelyard.api.inferenceservice import InferenceService
 from modelyard.api.modelversion import ModelVersion
 from modelyard.api.trainingjob import TrainingJob

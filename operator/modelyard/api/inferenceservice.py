@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 from modelyard.api.common import (
     CONDITIONS_LIST,
@@ -23,9 +24,24 @@ from modelyard.api.common import (
 )
 
 
-def _exactly_one(*fields: str) -> dict[str, str]:
+def _exactly_one(*fields: str) -> JsonDict:
+    """The CEL rule; ``OneOf`` subclasses enforce the same in the model."""
     has = " + ".join(f"(has(self.{f}) ? 1 : 0)" for f in fields)
     return {"rule": f"{has} == 1", "message": f"set exactly one of {', '.join(fields)}"}
+
+
+class OneOf(Model):
+    """A choice: exactly one of the fields named in ``one_of`` is set (same rule as the CRD's CEL)."""
+
+    one_of: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _exactly_one_set(self) -> OneOf:
+        chosen = [f for f in self.one_of if getattr(self, f) is not None]
+        if len(chosen) != 1:
+            wire = [self.model_fields[f].alias or f for f in self.one_of]
+            raise ValueError(f"set exactly one of {', '.join(wire)}")
+        return self
 
 
 class Gate(Model):
@@ -49,10 +65,11 @@ class Track(Model):
     )
 
 
-class ModelSource(Model):
+class ModelSource(OneOf):
     """Which model to serve: one pinned ModelVersion, or the newest passing version of a model."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": [_exactly_one("modelVersion", "track")]})
+    one_of = ('model_version', 'track')
 
     model_version: Name | None = Field(default=None, description="Name of the ModelVersion to serve.")
     track: Track | None = Field(default=None, description="Follow a model's newest passing version.")
@@ -105,10 +122,11 @@ class Pause(Model):
     duration: Duration | None = Field(default=None, description="How long to hold; until promoted if unset.")
 
 
-class Step(Model):
+class Step(OneOf):
     """One step of a canary: set a weight, or pause."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": [_exactly_one("setWeight", "pause")]})
+    one_of = ('set_weight', 'pause')
 
     set_weight: int | None = Field(default=None, ge=0, le=100, description="Percent of traffic to the canary.")
     pause: Pause | None = Field(default=None, description="Hold at the current weight.")
@@ -162,10 +180,11 @@ class BuiltinProvider(Model):
     metric: BuiltinMetric = Field(description="errorRate (0..1), latencyP99 or latencyP50 (seconds).")
 
 
-class MetricProvider(Model):
+class MetricProvider(OneOf):
     """Where a measurement comes from."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": [_exactly_one("prometheus", "builtin")]})
+    one_of = ('prometheus', 'builtin')
 
     prometheus: PrometheusProvider | None = Field(default=None, description="A PromQL query.")
     builtin: BuiltinProvider | None = Field(default=None, description="The model server's own metrics.")

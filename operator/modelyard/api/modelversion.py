@@ -9,8 +9,8 @@ from typing import Any
 from pydantic import ConfigDict, Field
 
 from modelyard.api.common import (
-    ArtifactURI,
     CONDITIONS_LIST,
+    ArtifactURI,
     Condition,
     CRDInfo,
     Digest,

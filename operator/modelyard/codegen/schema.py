@@ -120,7 +120,8 @@ def model_schema(model: type[BaseModel]) -> dict[str, Any]:
     _fill_from_fields(raw, model, defs)
     for d in defs.values():
         d.pop("_filled", None)
-    return _strip_closed_objects(structural(raw, defs))
+    stripped: dict[str, Any] = _strip_closed_objects(structural(raw, defs))
+    return stripped
 
 
 def _strip_closed_objects(node: Any) -> Any:

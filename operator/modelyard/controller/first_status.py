@@ -14,7 +14,7 @@ def calculate_first_status(kind: type[Resource], body: dict[str, Any], now: date
     """The status patch of an object seen for the first time (or with a spec that does not parse)."""
     generation = body.get("metadata", {}).get("generation")
     obj, problem = parse(kind, body)
-    status = obj.status if obj is not None else parse_status(kind, body)
+    status = obj.status if obj is not None else parse_status(kind, body)  # type: ignore[attr-defined]
     if problem is not None:
         status.conditions = calculate_invalid_conditions(status.conditions, generation, problem, now)
     else:
