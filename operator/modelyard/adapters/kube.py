@@ -62,6 +62,25 @@ MODELVERSIONS = Ref("modelyard.io", "v1alpha1", "modelversions")
 INFERENCESERVICES = Ref("modelyard.io", "v1alpha1", "inferenceservices")
 
 
+_BY_KIND = {
+    ("v1", "Pod"): PODS, ("v1", "Service"): SERVICES, ("v1", "Event"): EVENTS, ("v1", "ConfigMap"): CONFIGMAPS,
+    ("v1", "Secret"): SECRETS, ("apps/v1", "Deployment"): DEPLOYMENTS, ("apps/v1", "ReplicaSet"): REPLICASETS,
+    ("batch/v1", "Job"): JOBS, ("autoscaling/v2", "HorizontalPodAutoscaler"): HPAS,
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"): HTTPROUTES,
+    ("modelyard.io/v1alpha1", "TrainingJob"): TRAININGJOBS,
+    ("modelyard.io/v1alpha1", "ModelVersion"): MODELVERSIONS,
+    ("modelyard.io/v1alpha1", "InferenceService"): INFERENCESERVICES,
+}
+
+
+def ref_for(api_version: str, kind: str) -> Ref:
+    """Where objects of this apiVersion and kind live in the API."""
+    try:
+        return _BY_KIND[(api_version, kind)]
+    except KeyError:
+        raise ValueError(f"unknown kind {kind} in {api_version}") from None
+
+
 class ApiError(Exception):
     """A non-success answer from the API server."""
 

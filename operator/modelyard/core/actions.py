@@ -1,0 +1,64 @@
+"""What a decision asks the controller to do, in order. Pure data: the controller executes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Apply:
+    """Create or converge this manifest (server-side apply, field manager ``modelyard``)."""
+
+    manifest: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CreateIfAbsent:
+    """Create this manifest unless an object of that name exists; never overwrite (e.g. a ModelVersion)."""
+
+    manifest: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Patch:
+    """A JSON merge patch to an object (``subresource='status'`` for another object's status)."""
+
+    api_version: str
+    kind: str
+    namespace: str
+    name: str
+    patch: dict[str, Any]
+    subresource: str | None = None
+
+
+@dataclass(frozen=True)
+class Delete:
+    """Delete an object if it exists."""
+
+    api_version: str
+    kind: str
+    namespace: str
+    name: str
+
+
+@dataclass(frozen=True)
+class EmitEvent:
+    """A Kubernetes Event on the object being reconciled."""
+
+    type: str  # Normal | Warning
+    reason: str  # CamelCase
+    message: str
+
+
+Action = Apply | CreateIfAbsent | Patch | Delete | EmitEvent
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of one ``decide_*``: the new status, what to do, when to look again."""
+
+    status: dict[str, Any]
+    actions: list[Action] = field(default_factory=list)
+    requeue_after: timedelta | None = None
