@@ -157,3 +157,15 @@ def _dicts(raw: Any) -> list[Mapping[str, Any]]:
 def holders(usages: Iterable[Usage]) -> list[str]:
     """Names of the InferenceServices that hold the version, sorted."""
     return sorted({u.inference_service for u in usages if u.holds})
+
+
+def recorded_holders(body: Mapping[str, Any]) -> list[str]:
+    """InferenceServices a ModelVersion's status names (heldBy, servedBy): the ones to nudge it when they change.
+
+    >>> recorded_holders({"status": {"heldBy": ["a"], "servedBy": [{"inferenceService": "b", "role": "canary"}]}})
+    ['a', 'b']
+    """
+    status = _mapping(body.get("status"))
+    held = [n for n in _list(status.get("heldBy")) if isinstance(n, str)]
+    served = [e.get("inferenceService") for e in _dicts(status.get("servedBy"))]
+    return sorted({n for n in [*held, *served] if isinstance(n, str) and n})
