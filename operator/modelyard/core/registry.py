@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 
@@ -33,7 +34,7 @@ class VersionRecord:
     tags: Mapping[str, str] = field(default_factory=dict)
     keep_last: int | None = None  # spec.retention.keepLast, when the version carries a retention policy
 
-    @property
+    @cached_property
     def order(self) -> tuple[str, str]:
         """Sort key in time order: creation time, then name (creation times have one-second resolution)."""
         return (self.created, self.name)
@@ -111,11 +112,11 @@ def select_latest(
     True
     """
     best: VersionRecord | None = None
-    wanted = (tags or {}).items()
+    wanted = list((tags or {}).items())
     for r in records:
-        if r.model != model or r.name in rejected or not is_selectable(r):
-            continue
-        if any(r.tags.get(k) != v for k, v in wanted) or (where is not None and not where(r)):
+        if r.phase != "Ready" or r.stalled or r.deleting or r.model != model or r.name in rejected:
+            continue  # is_selectable, inlined: this loop runs over every version of the model
+        if (wanted and any(r.tags.get(k) != v for k, v in wanted)) or (where is not None and not where(r)):
             continue
         if best is None or r.order > best.order:
             best = r
@@ -134,7 +135,8 @@ def calculate_originals(records: Iterable[VersionRecord]) -> dict[str, VersionRe
 
 def find_original(record: VersionRecord, siblings: Iterable[VersionRecord]) -> VersionRecord | None:
     """The earlier ModelVersion ``record`` duplicates (same model and version), or None if it is the original."""
-    original = calculate_originals([*siblings, record]).get(record.version)
+    claimants = [r for r in siblings if r.version == record.version]
+    original = calculate_originals([*claimants, record]).get(record.version)
     return None if original is None or original.name == record.name else original
 
 
@@ -157,7 +159,8 @@ def should_retire(record: VersionRecord, siblings: Iterable[VersionRecord], *, p
     >>> should_retire(rs[0], rs, protected=True)
     False
     """
-    if protected or record.deleting:
+    siblings = list(siblings)
+    if protected or record.deleting or all(r.keep_last is None for r in [*siblings, record]):
         return False
     originals = [r for r in calculate_originals([*siblings, record]).values() if not r.deleting]
     if all(r.name != record.name for r in originals):
