@@ -78,8 +78,16 @@ def write_options(request: web.Request) -> WriteOptions:
     )
 
 
+def check_media_type(request: web.Request) -> None:
+    """415 for protobuf and CBOR bodies: client-go then retries in JSON (its content-type fallback)."""
+    if "protobuf" in request.content_type or "cbor" in request.content_type:
+        raise ApiError(415, f"the body of the request was in an unknown format - accepted media types include: "
+                            f"application/json, application/yaml; got {request.content_type}")
+
+
 async def read_body(request: web.Request) -> Any:
     """The request body decoded as JSON (or YAML when the content type says so)."""
+    check_media_type(request)
     raw = await request.read()
     try:
         if "yaml" in request.content_type:
