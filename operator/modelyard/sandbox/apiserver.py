@@ -23,6 +23,8 @@ from modelyard.sandbox.handlers import json_response
 
 JsonDict = dict[str, Any]
 CTX = web.AppKey("ctx", ServerContext)
+TARGET = web.RequestKey("target", object)
+RECORD = web.RequestKey("record", RequestRecord)
 log = logging.getLogger(__name__)
 
 
@@ -61,8 +63,8 @@ async def api_middleware(request: web.Request, handler: Any) -> web.StreamRespon
     try:
         target = paths.parse(request.path, request.method, ctx.store.registry, watch=_is_watch(request))
         record = _record(request, target)
-        request["target"] = target
-        request["record"] = record
+        request[TARGET] = target
+        request[RECORD] = record
         for rule in ctx.faults.fire(record) if target is not None else ():
             if rule.delay:
                 await asyncio.sleep(rule.delay)
@@ -85,12 +87,13 @@ async def api_middleware(request: web.Request, handler: Any) -> web.StreamRespon
 async def resource(request: web.Request) -> web.StreamResponse:
     """Any ``/api/...`` or ``/apis/...`` path: discovery or a resource request."""
     ctx = _ctx(request)
-    target: paths.Target | None = request["target"]
+    target = request[TARGET]
+    assert target is None or isinstance(target, paths.Target)
     if target is None or target.info is None:
         return _discovery(request, ctx)
     info = target.info
     if target.verb == "watch":
-        return await watchstream.serve(request, target, info, ctx, request["record"])
+        return await watchstream.serve(request, target, info, ctx, request[RECORD])
     if target.verb == "get" and target.subresource in ("log", "scale"):
         return await handlers.get_subresource(request, target, info, ctx)
     if target.subresource == "log":

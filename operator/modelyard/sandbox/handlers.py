@@ -79,10 +79,17 @@ def write_options(request: web.Request) -> WriteOptions:
 
 
 def check_media_type(request: web.Request) -> None:
-    """415 for protobuf and CBOR bodies: client-go then retries in JSON (its content-type fallback)."""
+    """415 for protobuf and CBOR bodies: we can't decode them without the Go types.
+
+    kubectl's typed generators (``kubectl create deployment``, ``kubectl run``) send protobuf and fail
+    here; ``kubectl apply/create -f`` send JSON.
+    """
     if "protobuf" in request.content_type or "cbor" in request.content_type:
-        raise ApiError(415, f"the body of the request was in an unknown format - accepted media types include: "
-                            f"application/json, application/yaml; got {request.content_type}")
+        raise ApiError(
+            415,
+            "the body of the request was in an unknown format - accepted media types include: "
+            f"application/json, application/yaml; got {request.content_type}",
+        )
 
 
 async def read_body(request: web.Request) -> Any:

@@ -81,8 +81,9 @@ def test_preconditions(store: Store, configmaps: ResourceInfo) -> None:
     assert err.value.code == 409
 
 
-def test_namespace_deletion_terminates_then_goes(store: Store, configmaps: ResourceInfo,
-                                                 namespaces: ResourceInfo) -> None:
+def test_namespace_deletion_terminates_then_goes(
+    store: Store, configmaps: ResourceInfo, namespaces: ResourceInfo
+) -> None:
     store.create(namespaces, "", cm("team"))
     store.create(configmaps, "team", cm("a"))
     store.create(configmaps, "team", cm("held", finalizers=["x"]))

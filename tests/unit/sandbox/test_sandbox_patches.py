@@ -20,8 +20,9 @@ MERGE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("target", "patch", "expected"), [c[1:] for c in MERGE_CASES],
-                         ids=[c[0] for c in MERGE_CASES])
+@pytest.mark.parametrize(
+    ("target", "patch", "expected"), [c[1:] for c in MERGE_CASES], ids=[c[0] for c in MERGE_CASES]
+)
 def test_merge_patch_rfc7386(target: Any, patch: Any, expected: Any) -> None:
     assert patches.merge_patch(target, patch) == expected
 
@@ -34,7 +35,10 @@ def test_merge_patch_does_not_mutate_target() -> None:
 
 def test_json_patch() -> None:
     target = {"spec": {"tags": ["a"]}}
-    ops = [{"op": "add", "path": "/spec/tags/-", "value": "b"}, {"op": "replace", "path": "/spec/x", "value": 1}]
+    ops = [
+        {"op": "add", "path": "/spec/tags/-", "value": "b"},
+        {"op": "replace", "path": "/spec/x", "value": 1},
+    ]
     with pytest.raises(ApiError) as err:
         patches.apply_patch(patches.JSON_PATCH, target, ops)
     assert err.value.code == 422
@@ -48,19 +52,44 @@ def test_json_patch_test_op_failure_is_422() -> None:
     assert err.value.code == 422
 
 
-POD = {"spec": {"containers": [{"name": "a", "image": "a:1", "env": [{"name": "X", "value": "1"}]},
-                               {"name": "b", "image": "b:1"}]}}
+POD = {
+    "spec": {
+        "containers": [
+            {"name": "a", "image": "a:1", "env": [{"name": "X", "value": "1"}]},
+            {"name": "b", "image": "b:1"},
+        ]
+    }
+}
 
 SMP_CASES = [
-    ("merge container by name", {"spec": {"containers": [{"name": "b", "image": "b:2"}]}},
-     [{"name": "a", "image": "a:1", "env": [{"name": "X", "value": "1"}]}, {"name": "b", "image": "b:2"}]),
-    ("append new container", {"spec": {"containers": [{"name": "c", "image": "c:1"}]}},
-     [*POD["spec"]["containers"], {"name": "c", "image": "c:1"}]),
-    ("delete directive", {"spec": {"containers": [{"name": "a", "$patch": "delete"}]}}, [{"name": "b", "image": "b:1"}]),
-    ("nested env merge", {"spec": {"containers": [{"name": "a", "env": [{"name": "Y", "value": "2"}]}],
-                                   "$setElementOrder/containers": [{"name": "a"}, {"name": "b"}]}},
-     [{"name": "a", "image": "a:1", "env": [{"name": "X", "value": "1"}, {"name": "Y", "value": "2"}]},
-      {"name": "b", "image": "b:1"}]),
+    (
+        "merge container by name",
+        {"spec": {"containers": [{"name": "b", "image": "b:2"}]}},
+        [{"name": "a", "image": "a:1", "env": [{"name": "X", "value": "1"}]}, {"name": "b", "image": "b:2"}],
+    ),
+    (
+        "append new container",
+        {"spec": {"containers": [{"name": "c", "image": "c:1"}]}},
+        [*POD["spec"]["containers"], {"name": "c", "image": "c:1"}],
+    ),
+    (
+        "delete directive",
+        {"spec": {"containers": [{"name": "a", "$patch": "delete"}]}},
+        [{"name": "b", "image": "b:1"}],
+    ),
+    (
+        "nested env merge",
+        {
+            "spec": {
+                "containers": [{"name": "a", "env": [{"name": "Y", "value": "2"}]}],
+                "$setElementOrder/containers": [{"name": "a"}, {"name": "b"}],
+            }
+        },
+        [
+            {"name": "a", "image": "a:1", "env": [{"name": "X", "value": "1"}, {"name": "Y", "value": "2"}]},
+            {"name": "b", "image": "b:1"},
+        ],
+    ),
 ]
 
 
@@ -83,4 +112,6 @@ def test_decode_apply_patch_yaml_and_bad_json() -> None:
 
 
 def test_managed_fields_set() -> None:
-    assert patches.managed_fields_set({"spec": {"a": 1, "l": [1]}, "kind": "X"}) == {"f:spec": {"f:a": {}, "f:l": {}}}
+    assert patches.managed_fields_set({"spec": {"a": 1, "l": [1]}, "kind": "X"}) == {
+        "f:spec": {"f:a": {}, "f:l": {}}
+    }

@@ -7,14 +7,29 @@ import pytest
 from modelyard.sandbox.errors import ApiError
 from modelyard.sandbox.selectors import compile_selectors, match_label_selector
 
-OBJ = {"metadata": {"name": "a", "namespace": "ns1", "labels": {"app": "web", "tier": "front"}},
-       "status": {"phase": "Running"}}
+OBJ = {
+    "metadata": {"name": "a", "namespace": "ns1", "labels": {"app": "web", "tier": "front"}},
+    "status": {"phase": "Running"},
+}
 
 LABEL_CASES = [
-    ("", True), ("app=web", True), ("app==web", True), ("app!=web", False), ("app!=db", True),
-    ("missing!=x", True), ("app in (web,db)", True), ("app in (db)", False), ("app notin (db, cache)", True),
-    ("app notin (web)", False), ("tier", True), ("!tier", False), ("!missing", True), ("missing", False),
-    ("app=web,tier=front", True), ("app=web,tier=back", False), ("app in (a,web),!missing", True),
+    ("", True),
+    ("app=web", True),
+    ("app==web", True),
+    ("app!=web", False),
+    ("app!=db", True),
+    ("missing!=x", True),
+    ("app in (web,db)", True),
+    ("app in (db)", False),
+    ("app notin (db, cache)", True),
+    ("app notin (web)", False),
+    ("tier", True),
+    ("!tier", False),
+    ("!missing", True),
+    ("missing", False),
+    ("app=web,tier=front", True),
+    ("app=web,tier=back", False),
+    ("app in (a,web),!missing", True),
 ]
 
 
@@ -24,9 +39,14 @@ def test_label_selector(selector: str, expected: bool) -> None:
 
 
 FIELD_CASES = [
-    ("metadata.name=a", True), ("metadata.name==a", True), ("metadata.name!=a", False),
-    ("metadata.namespace=ns1", True), ("metadata.namespace=other", False), ("status.phase=Running", True),
-    ("metadata.name=a,metadata.namespace=ns1", True), ("spec.nodeName=", True),
+    ("metadata.name=a", True),
+    ("metadata.name==a", True),
+    ("metadata.name!=a", False),
+    ("metadata.namespace=ns1", True),
+    ("metadata.namespace=other", False),
+    ("status.phase=Running", True),
+    ("metadata.name=a,metadata.namespace=ns1", True),
+    ("spec.nodeName=", True),
 ]
 
 
@@ -47,10 +67,15 @@ def test_bad_field_selector_is_400() -> None:
         compile_selectors(None, "metadata.name")
 
 
-@pytest.mark.parametrize(("selector", "expected"), [
-    (None, True), ({"matchLabels": {"app": "web"}}, True), ({"matchLabels": {"app": "db"}}, False),
-    ({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["front"]}]}, True),
-    ({"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]}, False),
-])
+@pytest.mark.parametrize(
+    ("selector", "expected"),
+    [
+        (None, True),
+        ({"matchLabels": {"app": "web"}}, True),
+        ({"matchLabels": {"app": "db"}}, False),
+        ({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["front"]}]}, True),
+        ({"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]}, False),
+    ],
+)
 def test_structured_label_selector(selector: dict | None, expected: bool) -> None:
     assert match_label_selector(selector, OBJ["metadata"]["labels"]) is expected

@@ -24,14 +24,19 @@ def rv(obj: dict[str, Any]) -> int:
 def test_create_fills_server_metadata(store: Store, widgets: ResourceInfo) -> None:
     obj = store.create(widgets, "default", {**widget(), "status": {"phase": "Ready"}}).obj
     md = obj["metadata"]
-    assert (md["generation"], md["namespace"], md["creationTimestamp"]) == (1, "default", "2025-01-01T00:00:00Z")
+    assert (md["generation"], md["namespace"], md["creationTimestamp"]) == (
+        1,
+        "default",
+        "2025-01-01T00:00:00Z",
+    )
     assert md["uid"] and rv(obj) > 0
     assert "status" not in obj, "a create ignores status when the status subresource is on"
     assert (obj["apiVersion"], obj["kind"]) == ("example.modelyard.io/v1", "Widget")
 
 
-def test_resource_version_is_global_and_monotonic(store: Store, widgets: ResourceInfo,
-                                                  configmaps: ResourceInfo) -> None:
+def test_resource_version_is_global_and_monotonic(
+    store: Store, widgets: ResourceInfo, configmaps: ResourceInfo
+) -> None:
     a = store.create(widgets, "default", widget("a")).obj
     b = store.create(configmaps, "default", {"metadata": {"name": "b"}}).obj
     c = store.patch(widgets, "default", "a", MERGE, {"spec": {"size": 2}}).obj
@@ -39,13 +44,18 @@ def test_resource_version_is_global_and_monotonic(store: Store, widgets: Resourc
     assert store.list(widgets, "default")["metadata"]["resourceVersion"] == str(rv(c))
 
 
-@pytest.mark.parametrize(("patch", "subresource", "bumps"), [
-    ({"spec": {"size": 2}}, "", True),
-    ({"metadata": {"labels": {"a": "b"}}}, "", False),
-    ({"status": {"phase": "Ready"}}, "status", False),
-], ids=["spec", "metadata", "status"])
-def test_generation_bumps_only_on_spec(store: Store, widgets: ResourceInfo, patch: dict[str, Any],
-                                       subresource: str, bumps: bool) -> None:
+@pytest.mark.parametrize(
+    ("patch", "subresource", "bumps"),
+    [
+        ({"spec": {"size": 2}}, "", True),
+        ({"metadata": {"labels": {"a": "b"}}}, "", False),
+        ({"status": {"phase": "Ready"}}, "status", False),
+    ],
+    ids=["spec", "metadata", "status"],
+)
+def test_generation_bumps_only_on_spec(
+    store: Store, widgets: ResourceInfo, patch: dict[str, Any], subresource: str, bumps: bool
+) -> None:
     store.create(widgets, "default", widget())
     obj = store.patch(widgets, "default", "w", MERGE, patch, subresource=subresource).obj
     assert obj["metadata"]["generation"] == (2 if bumps else 1)
@@ -54,10 +64,18 @@ def test_generation_bumps_only_on_spec(store: Store, widgets: ResourceInfo, patc
 def test_status_subresource_is_kept_apart(store: Store, widgets: ResourceInfo) -> None:
     store.create(widgets, "default", widget())
     store.patch(widgets, "default", "w", MERGE, {"status": {"phase": "Ready"}}, subresource="status")
-    main = store.patch(widgets, "default", "w", MERGE, {"spec": {"size": 3}, "status": {"phase": "Failed"}}).obj
+    main = store.patch(
+        widgets, "default", "w", MERGE, {"spec": {"size": 3}, "status": {"phase": "Failed"}}
+    ).obj
     assert main["status"] == {"phase": "Ready"} and main["spec"]["size"] == 3
-    status = store.patch(widgets, "default", "w", MERGE, {"spec": {"size": 9}, "status": {"phase": "Running"}},
-                         subresource="status").obj
+    status = store.patch(
+        widgets,
+        "default",
+        "w",
+        MERGE,
+        {"spec": {"size": 9}, "status": {"phase": "Running"}},
+        subresource="status",
+    ).obj
     assert status["spec"]["size"] == 3 and status["status"] == {"phase": "Running"}
 
 
@@ -132,9 +150,14 @@ def test_strategic_patch_refused_for_custom_resources(store: Store, widgets: Res
 
 def test_list_selectors_and_pagination(store: Store, configmaps: ResourceInfo) -> None:
     for n in range(5):
-        store.create(configmaps, "default", {"metadata": {"name": f"c{n}", "labels": {"even": str(n % 2 == 0)}}})
-    assert [o["metadata"]["name"] for o in store.list(configmaps, label_selector="even=True")["items"]] == \
-        ["c0", "c2", "c4"]
+        store.create(
+            configmaps, "default", {"metadata": {"name": f"c{n}", "labels": {"even": str(n % 2 == 0)}}}
+        )
+    assert [o["metadata"]["name"] for o in store.list(configmaps, label_selector="even=True")["items"]] == [
+        "c0",
+        "c2",
+        "c4",
+    ]
     page = store.list(configmaps, "default", limit=2)
     assert len(page["items"]) == 2 and page["metadata"]["remainingItemCount"] == 3
     rest = store.list(configmaps, "default", continue_token=page["metadata"]["continue"])
@@ -144,10 +167,22 @@ def test_list_selectors_and_pagination(store: Store, configmaps: ResourceInfo) -
 def test_crd_created_through_the_api_is_served_and_established(store: Store) -> None:
     crds = store.registry.get("apiextensions.k8s.io", "v1", "customresourcedefinitions")
     assert crds is not None
-    crd = {"metadata": {"name": "gadgets.example.io"},
-           "spec": {"group": "example.io", "scope": "Cluster", "names": {"plural": "gadgets", "kind": "Gadget"},
-                    "versions": [{"name": "v1", "served": True, "storage": True,
-                                  "schema": {"openAPIV3Schema": {"type": "object"}}}]}}
+    crd = {
+        "metadata": {"name": "gadgets.example.io"},
+        "spec": {
+            "group": "example.io",
+            "scope": "Cluster",
+            "names": {"plural": "gadgets", "kind": "Gadget"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": {"type": "object"}},
+                }
+            ],
+        },
+    }
     store.create(crds, "", crd)
     gadgets = store.registry.get("example.io", "v1", "gadgets")
     assert gadgets is not None and not gadgets.namespaced

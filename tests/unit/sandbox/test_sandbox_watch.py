@@ -28,7 +28,9 @@ def cm(name: str, **labels: str) -> dict[str, Any]:
     return {"metadata": {"name": name, "labels": labels}}
 
 
-async def test_watch_without_rv_sends_current_state_then_changes(store: Store, configmaps: ResourceInfo) -> None:
+async def test_watch_without_rv_sends_current_state_then_changes(
+    store: Store, configmaps: ResourceInfo
+) -> None:
     store.create(configmaps, "default", cm("a"))
     watcher = store.watch(configmaps, "default")
     store.create(configmaps, "default", cm("b"))
@@ -53,7 +55,9 @@ async def test_too_old_rv_is_410(store: Store, configmaps: ResourceInfo) -> None
 
 
 async def test_selector_transitions_become_added_and_deleted(store: Store, configmaps: ResourceInfo) -> None:
-    watcher = store.watch(configmaps, "default", resource_version=str(store.storage.rv), label_selector="app=web")
+    watcher = store.watch(
+        configmaps, "default", resource_version=str(store.storage.rv), label_selector="app=web"
+    )
     store.create(configmaps, "default", cm("a", app="db"))
     store.patch(configmaps, "default", "a", MERGE, {"metadata": {"labels": {"app": "web"}}})
     store.patch(configmaps, "default", "a", MERGE, {"data": {"x": "1"}})
@@ -62,15 +66,18 @@ async def test_selector_transitions_become_added_and_deleted(store: Store, confi
 
 
 async def test_namespace_and_field_selector_filter(store: Store, configmaps: ResourceInfo) -> None:
-    watcher = store.watch(configmaps, "kube-system", resource_version=str(store.storage.rv),
-                          field_selector="metadata.name=b")
+    watcher = store.watch(
+        configmaps, "kube-system", resource_version=str(store.storage.rv), field_selector="metadata.name=b"
+    )
     store.create(configmaps, "default", cm("b"))
     store.create(configmaps, "kube-system", cm("a"))
     store.create(configmaps, "kube-system", cm("b"))
     assert drain(watcher) == [("ADDED", "b")]
 
 
-async def test_send_initial_events_ends_with_annotated_bookmark(store: Store, configmaps: ResourceInfo) -> None:
+async def test_send_initial_events_ends_with_annotated_bookmark(
+    store: Store, configmaps: ResourceInfo
+) -> None:
     store.create(configmaps, "default", cm("a"))
     watcher = store.watch(configmaps, "default", send_initial_events=True, resource_version="")
     events = []
