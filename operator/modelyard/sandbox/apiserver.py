@@ -38,14 +38,17 @@ def _is_watch(request: web.Request) -> bool:
 
 def _record(request: web.Request, target: paths.Target | None) -> RequestRecord:
     record = RequestRecord(
-        method=request.method,
-        verb=target.verb if target else request.method.lower(),
-        user_agent=request.headers.get("User-Agent", ""),
+        method=request.method, verb=request.method.lower(), user_agent=request.headers.get("User-Agent", "")
     )
     if target:
-        record.group, record.version, record.plural = target.group, target.version, target.plural
-        record.namespace, record.name, record.subresource = target.namespace, target.name, target.subresource
+        _describe(record, target)
     return record
+
+
+def _describe(record: RequestRecord, target: paths.Target) -> None:
+    record.verb = target.verb
+    record.group, record.version, record.plural = target.group, target.version, target.plural
+    record.namespace, record.name, record.subresource = target.namespace, target.name, target.subresource
 
 
 def _error_response(exc: ApiError) -> web.Response:
@@ -59,10 +62,12 @@ def _error_response(exc: ApiError) -> web.Response:
 async def api_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     """Target resolution, request log, faults, and errors as Status."""
     ctx = _ctx(request)
-    record = RequestRecord(method=request.method, verb=request.method.lower())
+    record = _record(request, None)
+    ctx.requests.add(record)  # logged on arrival, so a test can see a watch while it is open
     try:
         target = paths.parse(request.path, request.method, ctx.store.registry, watch=_is_watch(request))
-        record = _record(request, target)
+        if target is not None:
+            _describe(record, target)
         request[TARGET] = target
         request[RECORD] = record
         for rule in ctx.faults.fire(record) if target is not None else ():
@@ -80,7 +85,6 @@ async def api_middleware(request: web.Request, handler: Any) -> web.StreamRespon
         log.exception("sandbox API server: %s %s failed", request.method, request.path_qs)
         response = _error_response(ApiError(500, f"Internal error occurred: {exc!r}"))
     record.code = response.status
-    ctx.requests.add(record)
     return response
 
 
