@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from modelyard.sandbox import discovery, handlers, openapi, paths, watchstream
+from modelyard.sandbox import discovery, handlers, openapi, paths, subresources, watchstream
 from modelyard.sandbox.context import ServerContext
 from modelyard.sandbox.errors import ApiError
 from modelyard.sandbox.faults import FaultRule, RequestRecord
@@ -98,10 +98,8 @@ async def resource(request: web.Request) -> web.StreamResponse:
     info = target.info
     if target.verb == "watch":
         return await watchstream.serve(request, target, info, ctx, request[RECORD])
-    if target.verb == "get" and target.subresource in ("log", "scale"):
-        return await handlers.get_subresource(request, target, info, ctx)
-    if target.subresource == "log":
-        raise ApiError(405, "the server does not allow this method on the requested resource")
+    if target.subresource in ("log", "scale"):
+        return await subresources.handle(request, target, info, ctx)
     return await handlers.HANDLERS[target.verb](request, target, info, ctx)
 
 
