@@ -97,9 +97,9 @@ async def test_server_side_apply(kubectl_cmd: list[str], sandbox: SandboxAPI) ->
             stdin=WIDGET.format(name="ssa", size=size, extra=""),
         )
         assert "serverside-applied" in out
-    obj = sandbox.store.get(
-        sandbox.store.registry.by_kind("example.modelyard.io", "Widget"), "default", "ssa"
-    )  # type: ignore[arg-type]
+    widgets = sandbox.store.registry.by_kind("example.modelyard.io", "Widget")
+    assert widgets is not None
+    obj = sandbox.store.get(widgets, "default", "ssa")
     assert obj["spec"]["size"] == 4
     assert [m["manager"] for m in obj["metadata"]["managedFields"]] == ["kubectl"]
 
