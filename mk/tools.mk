@@ -4,7 +4,7 @@ TOOLS_BIN := $(CURDIR)/.tools/bin
 
 .PHONY: tools tools-force
 tools: ## Install kubectl and helm into .tools/bin (skips what is there)
-	$(PYTHON) scripts/install-kube-tools.py --bindir $(TOOLS_BIN)
+	$(or $(wildcard $(BIN)/python),$(PYTHON)) scripts/install-kube-tools.py --bindir $(TOOLS_BIN)
 
 tools-force: ## Re-extract kubectl and helm into .tools/bin
-	$(PYTHON) scripts/install-kube-tools.py --bindir $(TOOLS_BIN) --force
+	$(or $(wildcard $(BIN)/python),$(PYTHON)) scripts/install-kube-tools.py --bindir $(TOOLS_BIN) --force

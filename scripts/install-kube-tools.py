@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -97,7 +96,7 @@ def main() -> int:
         on_path = None if args.force else usable_on_path(tool)
         if on_path and Path(on_path).resolve() != target.resolve():
             target.unlink(missing_ok=True)
-            os.symlink(on_path, target)
+            target.symlink_to(on_path)
             print(f"linked {target} -> {on_path}")
         else:
             missing.append(tool)
