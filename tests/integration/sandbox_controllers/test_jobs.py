@@ -25,7 +25,7 @@ def condition(obj: dict[str, Any], type_: str) -> dict[str, Any] | None:
                  if c["type"] == type_ and c["status"] == "True"), None)
 
 
-async def finished(sandbox: SandboxHandle, name: str, type_: str, timeout: float = 10)  # noqa: ASYNC109 -> dict[str, Any]:
+async def finished(sandbox: SandboxHandle, name: str, type_: str, timeout: float = 10) -> dict[str, Any]:  # noqa: ASYNC109
     async def check() -> dict[str, Any] | None:
         j = await sandbox.kube.get(JOBS, NS, name)
         return j if condition(j, type_) else None

@@ -164,7 +164,8 @@ def _new_pods(job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], active:
         todo = [i for i in range(completions or 0) if i not in busy]
         taken = {p["metadata"]["name"] for p in pods}
         return [build_pod(job, i, _free_attempt(job, i, taken)) for i in todo[: max(parallelism - len(active), 0)]]
-    remaining = parallelism if completions is None else completions - status.get("succeeded", 0)
+    succeeded = status.get("succeeded", 0)
+    remaining = (0 if succeeded else parallelism) if completions is None else completions - succeeded
     wanted = max(min(parallelism, remaining) - len(active), 0)
     taken = {p["metadata"]["name"] for p in pods}
     names = (n for n in (f"{job['metadata']['name']}-{k}" for k in range(len(pods) + wanted + 1)) if n not in taken)
