@@ -10,6 +10,7 @@ import pytest
 from modelyard.sandbox.controllers.jobs import calculate_job, format_indexes, parse_indexes
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+DONE = {"SuccessCriteriaMet": "CompletionsReached", "Complete": "CompletionsReached"}
 
 
 def job(status: dict[str, Any] | None = None, **spec: Any) -> dict[str, Any]:
@@ -32,8 +33,7 @@ def types(status: dict[str, Any]) -> dict[str, str]:
     [
         ({}, [], ["j-0"], [], {}),
         ({"parallelism": 3, "completions": 5}, [pod("j-0", "Succeeded")], ["j-1", "j-2", "j-3"], [], {}),
-        ({"completions": 2}, [pod("j-0", "Succeeded"), pod("j-1", "Succeeded")], [], [],
-         {"SuccessCriteriaMet": "CompletionsReached", "Complete": "CompletionsReached"}),
+        ({"completions": 2}, [pod("j-0", "Succeeded"), pod("j-1", "Succeeded")], [], [], DONE),
         ({"backoffLimit": 1}, [pod("j-0", "Failed"), pod("j-1", "Failed")], [], [],
          {"FailureTarget": "BackoffLimitExceeded", "Failed": "BackoffLimitExceeded"}),
         ({"backoffLimit": 1}, [pod("j-0", "Failed")], ["j-1"], [], {}),
@@ -43,8 +43,7 @@ def types(status: dict[str, Any]) -> dict[str, str]:
         ({"completionMode": "Indexed", "completions": 2, "parallelism": 2},
          [pod("j-0-0", "Succeeded", 0), pod("j-1-0", "Running", 1)], [], [], {}),
         ({"parallelism": 2}, [pod("j-0", "Succeeded"), pod("j-1", "Running")], [], [], {}),
-        ({"parallelism": 2}, [pod("j-0", "Succeeded"), pod("j-1", "Succeeded")], [], [], {"Complete": "CompletionsReached",
-                                                                                           "SuccessCriteriaMet": "CompletionsReached"}),
+        ({"parallelism": 2}, [pod("j-0", "Succeeded"), pod("j-1", "Succeeded")], [], [], DONE),
     ],
     ids=["first-pod", "parallel-fill", "complete", "backoff-exceeded", "retry-within-backoff", "suspend-deletes",
          "indexed-retries-failed-index", "indexed-waits-for-running", "workqueue-waits", "workqueue-done"],
@@ -64,7 +63,8 @@ def test_calculate_job(spec: dict[str, Any], pods: list[dict[str, Any]], created
 )
 def test_active_deadline(elapsed: int, failed: bool, requeue: float) -> None:
     status = {"startTime": "2026-01-01T00:00:00Z"}
-    plan = calculate_job(job(status, activeDeadlineSeconds=10), [pod("j-0", "Running")], T0 + timedelta(seconds=elapsed))
+    now = T0 + timedelta(seconds=elapsed)
+    plan = calculate_job(job(status, activeDeadlineSeconds=10), [pod("j-0", "Running")], now)
     assert ("Failed" in types(plan.status)) is failed
     assert plan.requeue_after == requeue
     assert plan.delete == (["j-0"] if failed else [])
@@ -88,8 +88,8 @@ def test_indexed_pod_carries_index_hostname_and_owner() -> None:
     assert p["metadata"]["labels"]["batch.kubernetes.io/job-completion-index"] == "0"
     assert p["spec"]["hostname"] == "j-0"
     assert {"name": "JOB_COMPLETION_INDEX", "value": "0"} in p["spec"]["containers"][0]["env"]
-    assert p["metadata"]["ownerReferences"][0] | {} == {"apiVersion": "batch/v1", "kind": "Job", "name": "j", "uid": "u1",
-                                                          "controller": True, "blockOwnerDeletion": True}
+    assert p["metadata"]["ownerReferences"][0] == {"apiVersion": "batch/v1", "kind": "Job", "name": "j", "uid": "u1",
+                                                   "controller": True, "blockOwnerDeletion": True}
 
 
 def test_counters_never_go_down_when_pods_vanish() -> None:
