@@ -33,7 +33,10 @@ class Settings:
     watch_server_timeout: int = 300  # seconds the API server keeps one watch open
     watch_client_timeout: int = 330  # seconds the client waits for a watch call in total
     watch_inactivity_timeout: int = 360  # seconds with no event before a watch is restarted
-    max_workers: int = 20  # reconcile concurrency bound
+    max_workers: int = 20  # reconcile concurrency bound (objects handled at once)
+    # How long an object's kopf worker waits for another event before it frees its slot (kopf's default
+    # is 5 s: with the bound above, a burst was handled at max_workers / 5 objects per second; bench/).
+    worker_idle_seconds: float = 0.2
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -47,4 +50,6 @@ class Settings:
         s.log_format = os.environ.get("MODELYARD_LOG_FORMAT", s.log_format)
         s.log_level = os.environ.get("MODELYARD_LOG_LEVEL", s.log_level)
         s.serving_image = os.environ.get("MODELYARD_SERVING_IMAGE", s.serving_image)
+        s.max_workers = int(os.environ.get("MODELYARD_MAX_WORKERS", s.max_workers))
+        s.worker_idle_seconds = float(os.environ.get("MODELYARD_WORKER_IDLE_SECONDS", s.worker_idle_seconds))
         return s

@@ -26,6 +26,7 @@ def configure_kopf(settings: kopf.OperatorSettings, ours: Settings) -> None:
     settings.peering.standalone = ours.standalone
     settings.peering.mandatory = not ours.standalone
     settings.batching.worker_limit = ours.max_workers
+    settings.batching.idle_timeout = ours.worker_idle_seconds
     settings.posting.level = logging.INFO
     settings.persistence.finalizer = "modelyard.io/finalizer"
 
