@@ -106,11 +106,16 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     if args.profile:
         results["profile"] = await run_profile(args, logs)
     results["duration_s"] = time.monotonic() - start
+    write_results(out, results)
+    return results
+
+
+def write_results(out: Path, results: dict[str, Any]) -> None:
+    """A timestamped JSON file and latest.json."""
     out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     for path in (out / f"bench-{stamp}.json", out / "latest.json"):
         path.write_text(json.dumps(results, indent=2, sort_keys=True))
-    return results
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,8 @@
 
 It watches the same three kinds as Modelyard and, for each new object, writes observedGeneration and
 Ready=True (plus Succeeded=True for a TrainingJob) in one status patch: no reads, no children, no
-timers, kopf's default settings. Every figure of the benchmarks is printed beside this operator's, measured in the same run.
+timers, kopf's default settings. Every figure of the benchmarks is printed beside this operator's,
+measured in the same run.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -10,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
-
 from bench.stats import BENCH_AGENT, condition_is_true, has_first_status
+
 from modelyard.adapters.kube import ApiError, Connection, KubeClient, Ref
 
 NAMESPACES = Ref("", "v1", "namespaces", namespaced=False)
@@ -120,10 +121,8 @@ async def wait_until(timeline: Timeline, progress: Callable[[], int], target: in
         if now > deadline or now - last_change > stall:
             return False
         timeline.changed.clear()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(timeline.changed.wait(), timeout=min(1.0, max(0.01, deadline - now)))
-        except TimeoutError:
-            pass
         if progress() != last:
             last, last_change = progress(), time.monotonic()
     return True

@@ -14,7 +14,6 @@ from pathlib import Path
 from types import TracebackType
 
 import aiohttp
-
 from bench.stats import proc_status_kib
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,7 +69,7 @@ class Process:
             return
         self.proc.send_signal(signal.SIGINT)
         deadline = time.monotonic() + grace
-        while self.proc.poll() is None and time.monotonic() < deadline:
+        while self.proc.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110 (a child process)
             await asyncio.sleep(0.1)
         if self.proc.poll() is None:
             self.proc.kill()
@@ -99,7 +98,8 @@ class Sandbox:
         self.url = self._url_file.read_text().strip()
         return self
 
-    async def __aexit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(self, et: type[BaseException] | None, e: BaseException | None,
+                        tb: TracebackType | None) -> None:
         await self.process.stop()
         self._tmp.cleanup()
 
@@ -142,7 +142,8 @@ class Operator:
                     pass
                 await asyncio.sleep(0.1)
 
-    async def __aexit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(self, et: type[BaseException] | None, e: BaseException | None,
+                        tb: TracebackType | None) -> None:
         await self.process.stop()
 
     def rss_kib(self) -> int | None:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-
 from bench import objects
 from bench.client import BenchClient, Timeline, Watcher, wait_until
 from bench.procs import Operator, Sandbox

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-
 from bench.stats import CONTROLLERS_AGENT, agent_class
+
 from modelyard.sandbox.apiserver import make_app
 from modelyard.sandbox.controllers import Outcome, PodBehaviours, SimulatedControllers, Timing
 from modelyard.sandbox.faults import RequestLog
@@ -73,7 +73,7 @@ async def serve(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    Path(args.url_file).write_text(url)
+    Path(args.url_file).write_text(url)  # noqa: ASYNC240 (once, tiny)
     await stop.wait()
     await controllers.stop()
     for watcher in api.store.storage.watchers():
