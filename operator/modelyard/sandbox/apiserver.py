@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from modelyard.sandbox import discovery, handlers, openapi, paths, watchstream
+from modelyard.sandbox import discovery, handlers, openapi, paths, subresources, watchstream
 from modelyard.sandbox.context import ServerContext
 from modelyard.sandbox.errors import ApiError
 from modelyard.sandbox.faults import FaultRule, RequestRecord
@@ -23,6 +23,8 @@ from modelyard.sandbox.handlers import json_response
 
 JsonDict = dict[str, Any]
 CTX = web.AppKey("ctx", ServerContext)
+TARGET = web.RequestKey("target", object)
+RECORD = web.RequestKey("record", RequestRecord)
 log = logging.getLogger(__name__)
 
 
@@ -36,14 +38,17 @@ def _is_watch(request: web.Request) -> bool:
 
 def _record(request: web.Request, target: paths.Target | None) -> RequestRecord:
     record = RequestRecord(
-        method=request.method,
-        verb=target.verb if target else request.method.lower(),
-        user_agent=request.headers.get("User-Agent", ""),
+        method=request.method, verb=request.method.lower(), user_agent=request.headers.get("User-Agent", "")
     )
     if target:
-        record.group, record.version, record.plural = target.group, target.version, target.plural
-        record.namespace, record.name, record.subresource = target.namespace, target.name, target.subresource
+        _describe(record, target)
     return record
+
+
+def _describe(record: RequestRecord, target: paths.Target) -> None:
+    record.verb = target.verb
+    record.group, record.version, record.plural = target.group, target.version, target.plural
+    record.namespace, record.name, record.subresource = target.namespace, target.name, target.subresource
 
 
 def _error_response(exc: ApiError) -> web.Response:
@@ -57,12 +62,14 @@ def _error_response(exc: ApiError) -> web.Response:
 async def api_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     """Target resolution, request log, faults, and errors as Status."""
     ctx = _ctx(request)
-    record = RequestRecord(method=request.method, verb=request.method.lower())
+    record = _record(request, None)
+    ctx.requests.add(record)  # logged on arrival, so a test can see a watch while it is open
     try:
         target = paths.parse(request.path, request.method, ctx.store.registry, watch=_is_watch(request))
-        record = _record(request, target)
-        request["target"] = target
-        request["record"] = record
+        if target is not None:
+            _describe(record, target)
+        request[TARGET] = target
+        request[RECORD] = record
         for rule in ctx.faults.fire(record) if target is not None else ():
             if rule.delay:
                 await asyncio.sleep(rule.delay)
@@ -78,23 +85,21 @@ async def api_middleware(request: web.Request, handler: Any) -> web.StreamRespon
         log.exception("sandbox API server: %s %s failed", request.method, request.path_qs)
         response = _error_response(ApiError(500, f"Internal error occurred: {exc!r}"))
     record.code = response.status
-    ctx.requests.add(record)
     return response
 
 
 async def resource(request: web.Request) -> web.StreamResponse:
     """Any ``/api/...`` or ``/apis/...`` path: discovery or a resource request."""
     ctx = _ctx(request)
-    target: paths.Target | None = request["target"]
+    target = request[TARGET]
+    assert target is None or isinstance(target, paths.Target)
     if target is None or target.info is None:
         return _discovery(request, ctx)
     info = target.info
     if target.verb == "watch":
-        return await watchstream.serve(request, target, info, ctx, request["record"])
-    if target.verb == "get" and target.subresource in ("log", "scale"):
-        return await handlers.get_subresource(request, target, info, ctx)
-    if target.subresource == "log":
-        raise ApiError(405, "the server does not allow this method on the requested resource")
+        return await watchstream.serve(request, target, info, ctx, request[RECORD])
+    if target.subresource in ("log", "scale"):
+        return await subresources.handle(request, target, info, ctx)
     return await handlers.HANDLERS[target.verb](request, target, info, ctx)
 
 

@@ -162,7 +162,7 @@ class RequestLog:
         """A position to count from later with ``since=``."""
         return len(self.records)
 
-    def select(self, *, since: int = 0, writes_only: bool = False, **match: str) -> list[RequestRecord]:
+    def select(self, *, since: int = 0, writes_only: bool = False, **match: object) -> list[RequestRecord]:
         """Records from position ``since`` matching attribute values (``verb="patch"``, ``plural="pods"``)."""
         return [
             r
@@ -170,7 +170,7 @@ class RequestLog:
             if (not writes_only or r.is_write) and all(getattr(r, k) == v for k, v in match.items())
         ]
 
-    def count(self, *, since: int = 0, writes_only: bool = False, **match: str) -> int:
+    def count(self, *, since: int = 0, writes_only: bool = False, **match: object) -> int:
         """How many records match."""
         return len(self.select(since=since, writes_only=writes_only, **match))
 

@@ -7,9 +7,8 @@ or PartialObjectMetadata when the ``Accept`` header asks for them, ``Warning`` h
 
 from __future__ import annotations
 
-import inspect
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import yaml
@@ -22,7 +21,7 @@ from modelyard.sandbox.errors import ApiError, bad_request
 from modelyard.sandbox.objects import meta
 from modelyard.sandbox.paths import Target
 from modelyard.sandbox.resources import ResourceInfo
-from modelyard.sandbox.store import WriteOptions, WriteResult
+from modelyard.sandbox.writes import WriteOptions, WriteResult
 
 JsonDict = dict[str, Any]
 Handler = Callable[[web.Request, Target, ResourceInfo, ServerContext], Awaitable[web.StreamResponse]]
@@ -78,8 +77,23 @@ def write_options(request: web.Request) -> WriteOptions:
     )
 
 
+def check_media_type(request: web.Request) -> None:
+    """415 for protobuf and CBOR bodies: we can't decode them without the Go types.
+
+    kubectl's typed generators (``kubectl create deployment``, ``kubectl run``) send protobuf and fail
+    here; ``kubectl apply/create -f`` send JSON.
+    """
+    if "protobuf" in request.content_type or "cbor" in request.content_type:
+        raise ApiError(
+            415,
+            "the body of the request was in an unknown format - accepted media types include: "
+            f"application/json, application/yaml; got {request.content_type}",
+        )
+
+
 async def read_body(request: web.Request) -> Any:
     """The request body decoded as JSON (or YAML when the content type says so)."""
+    check_media_type(request)
     raw = await request.read()
     try:
         if "yaml" in request.content_type:
@@ -158,8 +172,6 @@ async def update(
 ) -> web.StreamResponse:
     """PUT, on the object or its status."""
     body = await read_body(request)
-    if target.subresource == "scale":
-        return await _scale_write(request, target, info, ctx, body, patches.MERGE)
     result = ctx.store.update(
         info, target.namespace, target.name, body, write_options(request), target.subresource
     )
@@ -172,8 +184,6 @@ async def patch(
     """PATCH, on the object or its status."""
     content_type = request.content_type
     body = patches.decode_patch(content_type, await request.read())
-    if target.subresource == "scale":
-        return await _scale_write(request, target, info, ctx, body, content_type)
     opts = write_options(request)
     if content_type == patches.APPLY and not opts.field_manager:
         raise ApiError(
@@ -220,78 +230,6 @@ async def _delete_options(request: web.Request) -> DeleteOptions:
         dry_run=bool(q.getall("dryRun", [])),
         propagation=q.get("propagationPolicy"),
     )
-
-
-# subresources -------------------------------------------------------------------------------------------
-
-
-def scale_of(info: ResourceInfo, obj: JsonDict) -> JsonDict:
-    """The ``autoscaling/v1`` Scale view of a Deployment or ReplicaSet."""
-    md = meta(obj)
-    spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    labels = (spec.get("selector") or {}).get("matchLabels") or {}
-    selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-    return {
-        "kind": "Scale",
-        "apiVersion": "autoscaling/v1",
-        "metadata": {
-            k: md[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in md
-        },
-        "spec": {"replicas": spec.get("replicas", 1)},
-        "status": {"replicas": status.get("replicas", 0), "selector": selector},
-    }
-
-
-async def _scale_write(
-    request: web.Request, target: Target, info: ResourceInfo, ctx: ServerContext, body: Any, content_type: str
-) -> web.StreamResponse:
-    current = scale_of(info, ctx.store.get(info, target.namespace, target.name))
-    wanted = body if request.method == "PUT" else patches.apply_patch(content_type, current, body)
-    replicas = (wanted.get("spec") or {}).get("replicas") if isinstance(wanted, dict) else None
-    if not isinstance(replicas, int) or replicas < 0:
-        raise ApiError(
-            422,
-            f'Scale.autoscaling "{target.name}" is invalid: spec.replicas: Invalid value: '
-            f"{replicas}: must be greater than or equal to 0",
-        )
-    patch_body: JsonDict = {"spec": {"replicas": replicas}}
-    sent_rv = (wanted.get("metadata") or {}).get("resourceVersion") if request.method == "PUT" else None
-    if sent_rv:
-        patch_body["metadata"] = {"resourceVersion": sent_rv}
-    result = ctx.store.patch(
-        info, target.namespace, target.name, patches.MERGE, patch_body, write_options(request)
-    )
-    return json_response(scale_of(info, result.obj))
-
-
-async def get_subresource(
-    request: web.Request, target: Target, info: ResourceInfo, ctx: ServerContext
-) -> web.StreamResponse:
-    """GET on ``status``, ``scale`` or ``log``."""
-    if target.subresource == "log":
-        return await _pod_log(request, target, info, ctx)
-    obj = ctx.store.get(info, target.namespace, target.name)
-    return json_response(scale_of(info, obj) if target.subresource == "scale" else obj)
-
-
-async def _pod_log(
-    request: web.Request, target: Target, info: ResourceInfo, ctx: ServerContext
-) -> web.StreamResponse:
-    pod = ctx.store.get(info, target.namespace, target.name)
-    containers = [c.get("name") for c in (pod.get("spec") or {}).get("containers") or []]
-    container = request.query.get("container") or (containers[0] if containers else "")
-    produced = ctx.log_source(target.namespace, target.name, container)
-    if inspect.isawaitable(produced):
-        produced = await produced
-    if isinstance(produced, str):
-        return web.Response(text=produced, content_type="text/plain")
-    resp = web.StreamResponse(headers={"Content-Type": "text/plain"})
-    await resp.prepare(request)
-    stream: AsyncIterator[str] = produced
-    async for chunk in stream:
-        await resp.write(chunk.encode())
-    await resp.write_eof()
-    return resp
 
 
 HANDLERS: dict[str, Handler] = {

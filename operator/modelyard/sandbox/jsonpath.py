@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 _TOKEN = re.compile(
-    r"""\.(?P<field>[A-Za-z0-9_\-/\\]+(?:\\\.[A-Za-z0-9_\-/]+)*)"""
+    r"""\.(?P<field>[A-Za-z0-9_\-/]+(?:\\\.[A-Za-z0-9_\-/]+)*)"""
     r"""|\[\s*'(?P<quoted>[^']*)'\s*\]"""
     r"""|\[(?P<index>-?\d+)\]"""
     r"""|\[(?P<star>\*)\]"""

@@ -18,7 +18,7 @@ from modelyard.sandbox.errors import bad_request
 JsonDict = dict[str, Any]
 
 _SET_RE = re.compile(r"^\s*(?P<key>[^\s!=,()]+)\s+(?P<op>in|notin)\s*\((?P<vals>[^)]*)\)\s*$")
-_CMP_RE = re.compile(r"^\s*(?P<key>[^\s!=,()]+)\s*(?P<op>==|=|!=)\s*(?P<val>[^\s,()]*)\s*$")
+_CMP_RE = re.compile(r"^\s*(?P<key>[^\s!=,()]+)\s*(?P<op>==|=|!=)\s*(?P<val>[^\s,()=!]*)\s*$")
 _EXISTS_RE = re.compile(r"^\s*(?P<neg>!?)\s*(?P<key>[^\s!=,()]+)\s*$")
 
 

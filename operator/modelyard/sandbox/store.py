@@ -11,16 +11,13 @@ Deletion, finalizers and garbage collection live in :mod:`modelyard.sandbox.dele
 
 from __future__ import annotations
 
-import base64
 import copy
-import json
 import random
-from dataclasses import dataclass, field
 from typing import Any
 
 from modelyard.sandbox import admission, patches
 from modelyard.sandbox.deletion import DeleteOptions, Deleter
-from modelyard.sandbox.errors import ApiError, already_exists, bad_request, conflict, invalid, not_found
+from modelyard.sandbox.errors import ApiError, already_exists, bad_request, invalid, not_found
 from modelyard.sandbox.events import Watcher
 from modelyard.sandbox.objects import (
     NAME_ALPHABET,
@@ -31,37 +28,22 @@ from modelyard.sandbox.objects import (
     comparable,
     forbidden,
     meta,
-    name_of,
     require_dict,
     spec_part,
     timestamp,
     utcnow,
     view,
 )
+from modelyard.sandbox.paging import decode_continue, encode_continue, parse_rv, sort_key
 from modelyard.sandbox.resources import Registry, ResourceInfo
 from modelyard.sandbox.selectors import compile_selectors
 from modelyard.sandbox.storage import Storage
+from modelyard.sandbox.writes import WriteOptions, WriteResult, carry_over, check_finalizers, record_manager
 
 JsonDict = dict[str, Any]
 
 
-@dataclass
-class WriteOptions:
-    """Query parameters that shape a write."""
-
-    dry_run: bool = False
-    field_validation: str = "Warn"
-    field_manager: str | None = None
-    force: bool = False
-
-
-@dataclass
-class WriteResult:
-    """The object as written, the warnings to send back, and whether it was created."""
-
-    obj: JsonDict
-    warnings: list[str] = field(default_factory=list)
-    created: bool = False
+__all__ = ["DeleteOptions", "Store", "WriteOptions", "WriteResult"]
 
 
 class Store:
@@ -99,12 +81,12 @@ class Store:
         """A ``<Kind>List`` with the current resourceVersion; ``limit``/``continue`` paginate by name."""
         predicate = compile_selectors(label_selector, field_selector)
         objs = [o for o in self.storage.items(info.storage_key, namespace) if predicate(o)]
-        start = _decode_continue(continue_token)
+        start = decode_continue(continue_token)
         if start:
-            objs = [o for o in objs if _sort_key(o) > start]
+            objs = [o for o in objs if sort_key(o) > start]
         list_meta: JsonDict = {"resourceVersion": str(self.storage.rv)}
         if limit and len(objs) > limit:
-            list_meta["continue"] = _encode_continue(_sort_key(objs[limit - 1]))
+            list_meta["continue"] = encode_continue(sort_key(objs[limit - 1]))
             list_meta["remainingItemCount"] = len(objs) - limit
             objs = objs[:limit]
         return {
@@ -137,7 +119,7 @@ class Store:
                 if predicate(obj):
                     watcher.send("ADDED", obj)
         else:
-            watcher.offer_many(self.storage.history.since(_parse_rv(resource_version), info.storage_key))
+            watcher.offer_many(self.storage.history.since(parse_rv(resource_version), info.storage_key))
         if send_initial_events:
             watcher.send("BOOKMARK", self.bookmark(info, initial_end=True))
         self.storage.add_watcher(watcher)
@@ -176,7 +158,7 @@ class Store:
             raise already_exists(info.plural, info.group, md["name"])
         self._init_metadata(info, obj)
         warnings = admission.admit(self.registry, info, obj, None, "", opts.field_validation)
-        self._record_manager(info, obj, opts, operation, "")
+        record_manager(info, obj, opts, operation, "", timestamp(self.clock))
         if opts.dry_run:
             return WriteResult(view(info, obj), warnings, created=True)
         committed = self.storage.commit(info.storage_key, "ADDED", obj, None)
@@ -288,67 +270,20 @@ class Store:
         subresource: str,
         operation: str,
     ) -> WriteResult:
-        new = self._carry_over(info, old, candidate, subresource)
+        new = carry_over(info, old, candidate, subresource)
         warnings = admission.admit(self.registry, info, new, old, subresource, opts.field_validation)
-        _check_finalizers(info, old, new)
+        check_finalizers(info, old, new)
         if comparable(new) == comparable(old):
             return WriteResult(view(info, old), warnings)
         if spec_part(info, new) != spec_part(info, old):
             meta(new)["generation"] = int(meta(old).get("generation") or 1) + 1
-        self._record_manager(info, new, opts, operation, subresource)
+        record_manager(info, new, opts, operation, subresource, timestamp(self.clock))
         if opts.dry_run:
             return WriteResult(view(info, new), warnings)
         committed = self.storage.commit(info.storage_key, "MODIFIED", new, old)
         if meta(committed).get("deletionTimestamp") and not meta(committed).get("finalizers"):
             self.deleter.remove(info, committed)
         return WriteResult(view(info, committed), warnings)
-
-    def _carry_over(
-        self, info: ResourceInfo, old: JsonDict, candidate: JsonDict, subresource: str
-    ) -> JsonDict:
-        """Keep what this kind of write may not change: server metadata, and status or the rest."""
-        sent_rv = meta(candidate).get("resourceVersion")
-        if sent_rv and sent_rv != meta(old).get("resourceVersion"):
-            raise conflict(info.plural, info.group, name_of(old))
-        if subresource == "status":
-            new = copy.deepcopy(old)
-            _replace_key(new, "status", candidate)
-            return new
-        new = candidate
-        md, old_md = meta(new), meta(old)
-        for key in SERVER_METADATA:
-            _replace_key(md, key, old_md)
-        if info.has_status:
-            _replace_key(new, "status", old)
-        return new
-
-    def _record_manager(
-        self, info: ResourceInfo, obj: JsonDict, opts: WriteOptions, operation: str, subresource: str
-    ) -> None:
-        """Record the manager in ``metadata.managedFields`` (its fields approximated as the whole object)."""
-        if not opts.field_manager:
-            return
-        md = meta(obj)
-        entries = [
-            e
-            for e in md.get("managedFields") or []
-            if (e.get("manager"), e.get("operation"), e.get("subresource", ""))
-            != (opts.field_manager, operation, subresource)
-        ]
-        fields = {
-            k: v for k, v in obj.items() if k != "metadata" and (k == "status") == (subresource == "status")
-        }
-        entry: JsonDict = {
-            "manager": opts.field_manager,
-            "operation": operation,
-            "apiVersion": info.api_version,
-            "time": timestamp(self.clock),
-            "fieldsType": "FieldsV1",
-            "fieldsV1": patches.managed_fields_set(fields),
-        }
-        if subresource:
-            entry["subresource"] = subresource
-        md["managedFields"] = [*entries, entry]
 
     # delete ------------------------------------------------------------------------------------------
 
@@ -375,49 +310,3 @@ class Store:
                 info, str(md.get("namespace") or ""), str(md["name"]), opts or DeleteOptions()
             )
         return listed
-
-
-def _replace_key(target: JsonDict, key: str, source: JsonDict) -> None:
-    if key in source:
-        target[key] = copy.deepcopy(source[key])
-    else:
-        target.pop(key, None)
-
-
-def _check_finalizers(info: ResourceInfo, old: JsonDict, new: JsonDict) -> None:
-    if not meta(old).get("deletionTimestamp"):
-        return
-    added = set(meta(new).get("finalizers") or []) - set(meta(old).get("finalizers") or [])
-    if added:
-        cause = {
-            "reason": "FieldValueForbidden",
-            "field": "metadata.finalizers",
-            "message": "Forbidden: no new finalizers can be added if the object is being deleted, found "
-            f"new finalizers {sorted(added)}",
-        }
-        raise invalid(info.kind, info.group, name_of(old), [cause])
-
-
-def _parse_rv(text: str | None) -> int:
-    try:
-        return int(text or 0)
-    except ValueError as exc:
-        raise bad_request(f"invalid resource version: {text!r}") from exc
-
-
-def _sort_key(obj: JsonDict) -> str:
-    md = meta(obj)
-    return f"{md.get('namespace') or ''}/{md.get('name')}"
-
-
-def _encode_continue(key: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"start": key}).encode()).decode()
-
-
-def _decode_continue(token: str | None) -> str:
-    if not token:
-        return ""
-    try:
-        return str(json.loads(base64.urlsafe_b64decode(token.encode()))["start"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise bad_request("invalid continue token") from exc
