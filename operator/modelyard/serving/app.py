@@ -94,7 +94,11 @@ async def infer(request: web.Request) -> web.Response:
     state, model = _resolve(request)
     if isinstance(model, web.Response):
         return model  # not our model: not counted, so labels stay bounded
-    response = await _infer(request, state, model)
+    state.metrics.in_flight.inc()
+    try:
+        response = await _infer(request, state, model)
+    finally:
+        state.metrics.in_flight.dec()
     state.metrics.count(response.status)
     state.metrics.observe(time.perf_counter() - started)
     return response

@@ -24,6 +24,8 @@ class ServerMetrics:
                                    buckets=LATENCY_BUCKETS, registry=self.registry)
         self._info = Gauge("modelyard_server_model_info", "The loaded model (always 1).",
                            ["model", "version", "digest", "format"], registry=self.registry)
+        self.in_flight = Gauge("modelyard_server_requests_in_flight", "Infer requests being answered.",
+                               ["model", "version"], registry=self.registry).labels(model, version)
         self._by_code: dict[int, Counter] = {}
         self._observe = self._duration.labels(model, version).observe
         self.count(200, add=0)  # the series exist from the start, so rate() has a zero to start from
