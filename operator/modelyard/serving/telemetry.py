@@ -28,7 +28,8 @@ class ServerMetrics:
                                ["model", "version"], registry=self.registry).labels(model, version)
         self._by_code: dict[int, Counter] = {}
         self._observe = self._duration.labels(model, version).observe
-        self.count(200, add=0)  # the series exist from the start, so rate() has a zero to start from
+        for code in (200, 500):  # the series exist from the start, so increase() has a zero to start from
+            self.count(code, add=0)
 
     def loaded(self, digest: str, fmt: str) -> None:
         self._info.labels(self.model, self.version, digest, fmt).set(1)

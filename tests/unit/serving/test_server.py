@@ -118,7 +118,7 @@ async def test_metrics_count_by_code_and_describe_the_model(client: TestClient) 
     await client.post("/v2/models/other/infer", data=b"{}")  # not ours: not counted
     text = await (await client.get("/metrics")).text()
     snap = parse_snapshot(text)
-    assert snap.requests_by_code == {"200": 1.0, "400": 1.0}
+    assert snap.requests_by_code == {"200": 1.0, "400": 1.0, "500": 0.0}
     assert 'modelyard_server_model_info{digest="sha256:' in text
     assert "modelyard_server_request_duration_seconds_bucket" in text
 
