@@ -84,8 +84,8 @@ def _decide_without_job(tj: TrainingJob, observed: TrainingObserved, children: T
     if d.status.phase in TERMINAL:
         _decide_finished(tj, observed, children, report, d)  # the Job was TTL-cleaned after the run
     elif d.status.job_name:
-        d.status.phase = TrainingPhase.FAILED
-        d.say("JobDeleted", f"the Job {d.status.job_name} was deleted before the run finished", stalled=True)
+        d.status.phase = TrainingPhase.FAILED  # deleted before it finished: never re-run it
+        _decide_finished(tj, observed, children, report, d)
     elif problems:
         d.status.phase = TrainingPhase.PENDING
         d.say("InvalidSpec", "; ".join(problems), stalled=True)
@@ -170,7 +170,7 @@ def _decide_finished(tj: TrainingJob, observed: TrainingObserved, children: Trai
     recorded = find_condition(d.status.conditions, ARTIFACT_RECORDED)
     if not tj.spec.register_model:
         d.say("Succeeded", "the run succeeded; registration is disabled", ready=True, reconciling=False)
-    elif d.status.artifact is None:
+    elif d.status.artifact is None and d.status.model_version is None:
         reason, message = (recorded.reason, recorded.message) if recorded else (ar.MISSING, "no artifact report")
         d.say(reason, f"the run succeeded but registers no model: {message}", stalled=True)
     else:
@@ -186,6 +186,8 @@ def _failed_reason(d: _Draft, job: JobView | None) -> str:
 
 def _failed_message(reason: str, job: JobView | None) -> str:
     detail = job.failed_message if job is not None and job.failed_message else ""
+    if reason == "JobDeleted":
+        detail = "the Job was deleted before the run finished"
     return f"training failed: {reason}" + (f": {detail}" if detail else "")
 
 
@@ -222,13 +224,15 @@ def _finish(tj: TrainingJob, d: _Draft, now: datetime) -> Decision:
     s.observed_generation = generation
     s.conditions = summarize(s.conditions, ready=d.ready, reconciling=d.reconciling, stalled=d.stalled,
                              reason=d.reason, message=d.message, now=now, generation=generation)
-    s.conditions = _outcome_conditions(s, now, generation, d.reason)
+    s.conditions = _outcome_conditions(s, now, generation, d.reason, d.message)
     s.message = d.message
     actions = [*d.actions, *_events(old, d), *_ttl(tj, d, now)]
     return Decision(status=s.to_wire(), actions=actions, requeue_after=d.requeue)
 
 
-def _outcome_conditions(s: TrainingJobStatus, now: datetime, generation: int | None, reason: str) -> list[Any]:
+def _outcome_conditions(
+    s: TrainingJobStatus, now: datetime, generation: int | None, reason: str, message: str
+) -> list[Any]:
     conds = s.conditions
     if s.phase == TrainingPhase.SUCCEEDED:
         conds = set_condition(conds, SUCCEEDED, ConditionStatus.TRUE, "Completed", "the training Job completed",
@@ -236,7 +240,7 @@ def _outcome_conditions(s: TrainingJobStatus, now: datetime, generation: int | N
         conds = set_condition(conds, FAILED, ConditionStatus.FALSE, "Completed", "", now, generation)
     elif s.phase == TrainingPhase.FAILED:
         conds = set_condition(conds, SUCCEEDED, ConditionStatus.FALSE, reason, "", now, generation)
-        conds = set_condition(conds, FAILED, ConditionStatus.TRUE, reason, s.message or "", now, generation)
+        conds = set_condition(conds, FAILED, ConditionStatus.TRUE, reason, message, now, generation)
     if s.model_version:
         conds = set_condition(conds, MODEL_REGISTERED, ConditionStatus.TRUE, "Registered",
                               f"ModelVersion {s.model_version}", now, generation)

@@ -71,7 +71,8 @@ def test_distributed_job_has_indexed_pods_rank_env_and_headless_service() -> Non
     assert job["spec"]["template"]["spec"]["subdomain"] == svc["metadata"]["name"] == "iris-train"
     env = _env(job)
     assert env["WORLD_SIZE"] == "3"
-    assert env["RANK"] == {"fieldRef": {"fieldPath": "metadata.annotations['batch.kubernetes.io/job-completion-index']"}}
+    index = "metadata.annotations['batch.kubernetes.io/job-completion-index']"
+    assert env["RANK"] == {"fieldRef": {"fieldPath": index}}
     assert (env["MASTER_ADDR"], env["MASTER_PORT"]) == ("iris-train-0.iris-train", "23456")
     assert svc["spec"]["clusterIP"] == "None" and svc["spec"]["publishNotReadyAddresses"] is True
     pod_labels = job["spec"]["template"]["metadata"]["labels"]
