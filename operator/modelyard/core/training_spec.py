@@ -35,7 +35,7 @@ def calculate_child_name(name: str) -> str:
     >>> calculate_child_name("iris-train")
     'iris-train'
     >>> calculate_child_name("1st.run")
-    'tj-1st-run-5bd4fb4d'
+    'tj-1st-run-a37582f8'
     >>> len(calculate_child_name("a" * 100))
     52
     """
