@@ -115,3 +115,11 @@ async def test_ttl_deletes_the_trainingjob_but_never_the_model_version() -> None
     assert not should_skip(body, NOW + timedelta(hours=1))
     await look(kube, body, minutes=120)
     assert not kube.of(TRAININGJOBS) and len(kube.of(MODELVERSIONS)) == 1
+
+
+async def test_what_the_schema_lets_through_is_stalled_invalid_spec_naming_the_field() -> None:
+    kube, body = FakeKube(), tj_body(hyperparameters={"lr": [1, 2]})  # a structural schema can't type a union
+    await look(kube, body)
+    stalled = {c["type"]: c for c in body["status"]["conditions"]}["Stalled"]
+    assert stalled["reason"] == "InvalidSpec" and "spec.hyperparameters.lr" in stalled["message"]
+    assert kube.calls == [] and await look(kube, body, minutes=1) == {}
