@@ -23,7 +23,7 @@ async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: An
         patch.setdefault("status", {}).update(status)
 
 
-@kopf.timer(*RESOURCE, interval=RESYNC_SECONDS, idle=None)
+@kopf.timer(*RESOURCE, interval=RESYNC_SECONDS, timeout=120, backoff=5)
 async def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
     if should_skip(dict(body), utcnow()):
         return
