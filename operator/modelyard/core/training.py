@@ -268,9 +268,13 @@ def _ttl(tj: TrainingJob, d: _Draft, now: datetime) -> list[Action]:
 
 
 def should_skip_resync(tj: TrainingJob, now: datetime) -> bool:
-    """True when the TrainingJob is settled: finished, nothing left to do, no TTL due. No API call needed."""
+    """True when the timer has nothing to do, so it makes no API call: the create/update handler still owns
+    this generation (it has not written its status yet), or the run is settled (finished, nothing left to
+    do, no TTL due)."""
     s = tj.status
-    if s.phase not in TERMINAL or s.observed_generation != tj.metadata.get("generation"):
+    if s.observed_generation != tj.metadata.get("generation"):
+        return True
+    if s.phase not in TERMINAL:
         return False
     if any(c.type == "Reconciling" for c in s.conditions):
         return False

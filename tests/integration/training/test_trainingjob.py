@@ -6,6 +6,7 @@ registered ModelVersion are what a user would see.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -147,3 +148,15 @@ async def test_every_example_is_applied_and_runs(sandbox: SandboxHandle) -> None
             await sandbox.kube.patch(JOBS, NS, name, {"spec": {"suspend": False}})  # Kueue admits it
         tj = await phase(sandbox, name, "Succeeded")
         assert tj["status"]["modelVersion"] == f"{doc['spec']['model']}-{doc['spec']['version']}"
+
+
+async def test_a_settled_run_costs_no_api_call_and_no_write(sandbox: SandboxHandle) -> None:
+    program(sandbox, "quiet", Outcome(exit_code=0, message=REPORT))
+    await sandbox.kube.create(TRAININGJOBS, NS, trainingjob("quiet"))
+    await phase(sandbox, "quiet", "Succeeded")
+    await sandbox.wait_for(lambda: sandbox.requests.count(plural="events", verb="create") >= 2, message="events")
+    mark = sandbox.requests.mark()
+    await asyncio.sleep(1.0)  # five resync periods of observation: the assertion is that nothing happens
+    counts = sandbox.requests.counts(since=mark)
+    assert not [k for k in counts if k[1] in ("jobs", "pods", "modelversions", "configmaps", "services")]
+    assert sandbox.requests.count(since=mark, writes_only=True, plural="trainingjobs") == 0
