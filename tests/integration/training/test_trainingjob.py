@@ -15,7 +15,7 @@ import yaml
 from modelyard.sandbox.controllers import Outcome
 from tests.integration.conftest import SandboxHandle
 
-from modelyard.adapters.kube import JOBS, MODELVERSIONS, PODS, SERVICES, TRAININGJOBS
+from modelyard.adapters.kube import JOBS, MODELVERSIONS, PODS, SECRETS, SERVICES, TRAININGJOBS
 
 NS = "default"
 ROOT = Path(__file__).resolve().parents[3]
@@ -160,3 +160,36 @@ async def test_a_settled_run_costs_no_api_call_and_no_write(sandbox: SandboxHand
     counts = sandbox.requests.counts(since=mark)
     assert not [k for k in counts if k[1] in ("jobs", "pods", "modelversions", "configmaps", "services")]
     assert sandbox.requests.count(since=mark, writes_only=True, plural="trainingjobs") == 0
+
+
+async def test_missing_secret_is_a_condition_and_the_run_starts_once_it_exists(sandbox: SandboxHandle) -> None:
+    program(sandbox, "needs-key", Outcome(exit_code=0, message=REPORT))
+    env = [{"name": "S3_KEY", "valueFrom": {"secretKeyRef": {"name": "s3-creds", "key": "key"}}}]
+    await sandbox.kube.create(TRAININGJOBS, NS, trainingjob("needs-key", env=env))
+
+    async def waiting() -> dict[str, Any] | None:
+        tj = await sandbox.kube.get(TRAININGJOBS, NS, "needs-key")
+        return tj if conditions(tj).get("Ready", {}).get("reason") == "MissingReference" else None
+    tj = await sandbox.wait_for(waiting, message="MissingReference")
+    assert "spec.env[0].valueFrom.secretKeyRef.name: Secret 's3-creds' not found" in conditions(tj)["Ready"]["message"]
+    assert conditions(tj)["Reconciling"]["status"] == "True"
+    assert await sandbox.kube.get_or_none(JOBS, NS, "needs-key") is None
+    await sandbox.kube.create(SECRETS, NS, {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s3-creds"},
+                                            "stringData": {"key": "k"}})
+    await phase(sandbox, "needs-key", "Succeeded")
+
+
+async def test_changing_the_spec_of_a_running_job_is_refused_not_half_applied(sandbox: SandboxHandle) -> None:
+    program(sandbox, "busy", Outcome(exit_code=None))
+    await sandbox.kube.create(TRAININGJOBS, NS, trainingjob("busy"))
+    await phase(sandbox, "busy", "Running")
+    await sandbox.kube.patch(TRAININGJOBS, NS, "busy", {"spec": {"image": "trainer:2", "suspend": True}})
+
+    async def refused() -> dict[str, Any] | None:
+        tj = await sandbox.kube.get(TRAININGJOBS, NS, "busy")
+        return tj if conditions(tj).get("Stalled", {}).get("reason") == "SpecChangeRejected" else None
+    tj = await sandbox.wait_for(refused, message="SpecChangeRejected")
+    assert "spec.image" in conditions(tj)["Stalled"]["message"] and tj["status"]["observedGeneration"] == 2
+    job = await sandbox.kube.get(JOBS, NS, "busy")
+    assert job["spec"]["suspend"] is False  # not even the applicable part of the edit
+    assert job["spec"]["template"]["spec"]["containers"][0]["image"] == "ghcr.io/modelyard/trainers:0.1.0"
