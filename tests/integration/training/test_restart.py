@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelyard.sandbox.controllers import Outcome
-from tests.integration.conftest import SandboxHandle
-
 from modelyard.adapters.kube import JOBS, MODELVERSIONS, TRAININGJOBS
 from modelyard.api.trainingjob import TrainingJob
 from modelyard.controller.common import utcnow
 from modelyard.controller.execute import execute
 from modelyard.controller.trainingjob import calculate_decision, reconcile_trainingjob
+from modelyard.sandbox.controllers import Outcome
+from tests.integration.conftest import SandboxHandle
 
 from .test_trainingjob import NS, REPORT, phase, program, trainingjob
 

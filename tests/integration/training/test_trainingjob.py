@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from modelyard.sandbox.controllers import Outcome
-from tests.integration.conftest import SandboxHandle
 
 from modelyard.adapters.kube import JOBS, MODELVERSIONS, PODS, SECRETS, SERVICES, TRAININGJOBS
+from modelyard.sandbox.controllers import Outcome
+from tests.integration.conftest import SandboxHandle
 
 NS = "default"
 ROOT = Path(__file__).resolve().parents[3]
