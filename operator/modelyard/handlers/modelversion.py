@@ -32,10 +32,14 @@ def _deleting(body: kopf.Body, type: str | None, **_: Any) -> bool:
 
 
 async def _reconcile(body: kopf.Body, memo: kopf.Memo, kw: dict[str, Any], *, on_conflict: str) -> dict[str, Any]:
-    """The status patch; on a 409 (the body is stale) retry soon ("retry") or leave it to the next event ("skip")."""
+    """The status patch; on a 409 (the body is stale) retry soon ("retry") or leave it to the next event ("skip").
+
+    A 404 means the version is gone meanwhile (its finalizer released by another handler): nothing to do."""
     try:
         return await reconcile_modelversion(memo.kube, dict(body), _indexes(kw), utcnow())
     except ApiError as e:
+        if e.not_found:
+            return {}
         if not e.conflict:
             raise
         if on_conflict == "retry":
