@@ -22,4 +22,4 @@ def test_worker_settings_reach_kopf(monkeypatch: pytest.MonkeyPatch, env: dict[s
         monkeypatch.setenv(key, value)
     settings = kopf.OperatorSettings()
     configure_kopf(settings, Settings.from_env())
-    assert (settings.batching.worker_limit, settings.batching.idle_timeout) == (workers, idle)
+    assert (settings.queueing.worker_limit, settings.queueing.idle_timeout) == (workers, idle)
