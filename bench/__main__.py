@@ -38,8 +38,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--sizes", default="100,1000", help="N for the throughput runs")
     p.add_argument("--kinds", default="inferenceservices,trainingjobs", help="kinds for the throughput runs")
     p.add_argument("--memory-sizes", default="0,1000,5000", help="object counts for idle RSS")
-    p.add_argument("--window", type=float, default=60.0, help="steady-state window in seconds")
-    p.add_argument("--stall", type=float, default=20.0, help="give up on Ready after this long without progress")
+    p.add_argument("--window", type=float, default=30.0, help="steady-state window in seconds")
+    p.add_argument("--stall", type=float, default=10.0, help="give up on Ready after this long without progress")
     p.add_argument("--interval", type=int, default=2, help="analysis interval (s) of the rollback scenario")
     p.add_argument("--quick", action="store_true", help="small sizes and a short window (a smoke run)")
     p.add_argument("--profile", action="store_true",

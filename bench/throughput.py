@@ -20,9 +20,9 @@ WARMUP_NS = "bench-warmup"
 class Budget:
     """How long to wait: for every first status, and for Ready/Succeeded without any progress."""
 
-    first_status: float = 120.0
-    done: float = 240.0
-    stall: float = 20.0
+    first_status: float = 90.0
+    done: float = 90.0
+    stall: float = 10.0
 
 
 async def warm_up(client: BenchClient, url: str) -> None:
