@@ -68,7 +68,7 @@ async def steady_state(client: BenchClient, objects_count: int, window: float) -
 
 
 async def measure(which: str, sizes: list[int], steady_at: int, window: float, log_dir: Path,
-                  settle: float = 120.0) -> dict[str, Any]:
+                  settle: float = 100.0) -> dict[str, Any]:
     """One operator from empty to each size in turn: RSS at rest at each; the steady-state window at one."""
     out: dict[str, Any] = {"rss_mib": {}, "settled": {}, "steady": None}
     async with Sandbox(log_dir) as sandbox, Operator(which, sandbox, log_dir) as op:
