@@ -130,22 +130,32 @@ class LocalRuntime:
 
     async def _readiness(self, pod: JsonDict, container: JsonDict, ports: dict[int, int], report: Report,
                          started: str, restarts: int) -> None:
+        """Probe for as long as the container runs, like the kubelet: Ready after a success, unready after
+        ``failureThreshold`` failures in a row (period: 0.2 s until first Ready, then ``periodSeconds`` up to 1 s)."""
         probe = container.get("readinessProbe")
         await report(ps.running_status(pod, started, started_at=started, ready=probe is None, pod_ip=LOCAL_IP,
                                        restarts=restarts))
         if probe is None or "httpGet" not in probe:
             return
         url = _probe_url(probe["httpGet"], container, ports)
-        period = min(float(probe.get("periodSeconds", 1)), 0.2)
+        period, threshold = min(float(probe.get("periodSeconds", 1)), 1.0), int(probe.get("failureThreshold", 3))
+        ready, failures = False, 0
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
             while True:
-                with contextlib.suppress(aiohttp.ClientError, OSError, TimeoutError):
-                    async with session.get(url) as resp:
-                        if 200 <= resp.status < 400:
-                            break
-                await asyncio.sleep(period)
-        await report(ps.running_status(pod, rfc3339(now()), started_at=started, ready=True, pod_ip=LOCAL_IP,
-                                       restarts=restarts))
+                ok = await _probe_once(session, url)
+                failures = 0 if ok else failures + 1
+                if ok != ready and (ok or failures >= threshold):
+                    ready = ok
+                    await report(ps.running_status(pod, rfc3339(now()), started_at=started, ready=ready,
+                                                   pod_ip=LOCAL_IP, restarts=restarts))
+                await asyncio.sleep(period if ready else min(period, 0.2))
+
+
+async def _probe_once(session: aiohttp.ClientSession, url: str) -> bool:
+    with contextlib.suppress(aiohttp.ClientError, OSError, TimeoutError):
+        async with session.get(url) as resp:
+            return 200 <= resp.status < 400
+    return False
 
 
 def _working_dir(container: JsonDict, root: Path) -> Path:
