@@ -109,7 +109,7 @@ class LocalRuntime:
         term = pdir / "termination-log"
         pdir.mkdir(parents=True, exist_ok=True)
         term.write_text("")
-        env = process.build_env(pod, container, ports, term)
+        env = _server_defaults(container, ports, process.build_env(pod, container, ports, term))
         argv = process.map_args(process.build_argv(container, env), ports)
         cwd = _working_dir(container, self.root)
         started = rfc3339(now())
@@ -156,6 +156,15 @@ async def _probe_once(session: aiohttp.ClientSession, url: str) -> bool:
         async with session.get(url) as resp:
             return 200 <= resp.status < 400
     return False
+
+
+def _server_defaults(container: JsonDict, ports: dict[int, int], env: dict[str, str]) -> dict[str, str]:
+    """The model server listens on its container port by default: tell it the mapped local one (and loopback)."""
+    words = [*container.get("command", []), *container.get("args", [])]
+    if ports and "modelyard" in container.get("image", "") and "serve" in words:
+        env.setdefault("MODELYARD_PORT", str(next(iter(ports.values()))))
+        env.setdefault("MODELYARD_HOST", LOCAL_IP)
+    return env
 
 
 def _working_dir(container: JsonDict, root: Path) -> Path:
