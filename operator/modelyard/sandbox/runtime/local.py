@@ -26,7 +26,7 @@ from modelyard.adapters.kube import MERGE, PODS, KubeClient
 from modelyard.sandbox.controllers import podstatus as ps
 from modelyard.sandbox.controllers.base import now
 from modelyard.sandbox.controllers.common import rfc3339
-from modelyard.sandbox.runtime import process
+from modelyard.sandbox.runtime import process, volumes
 
 JsonDict = dict[str, Any]
 Report = Callable[[JsonDict], Awaitable[None]]
@@ -109,8 +109,10 @@ class LocalRuntime:
         term = pdir / "termination-log"
         pdir.mkdir(parents=True, exist_ok=True)
         term.write_text("")
+        mounts = await volumes.materialize(self.kube, pod, container, pdir)
         env = _server_defaults(container, ports, process.build_env(pod, container, ports, term))
-        argv = process.map_args(process.build_argv(container, env), ports)
+        env = {k: self._remap(v, mounts) for k, v in env.items()}
+        argv = [self._remap(a, mounts) for a in process.map_args(process.build_argv(container, env), ports)]
         cwd = _working_dir(container, self.root)
         started = rfc3339(now())
         proc = await process.spawn(argv, env, cwd, pdir / f"{container.get('name', 'main')}.log")
@@ -118,6 +120,7 @@ class LocalRuntime:
         _LIVE_GROUPS.add(proc.pid)
         try:
             probe = asyncio.create_task(self._readiness(pod, container, ports, report, started, restarts))
+            probe.add_done_callback(_retrieve)  # a probe that outlives its pod (404) just ends
             code = await proc.wait()
             probe.cancel()
         finally:
@@ -127,6 +130,10 @@ class LocalRuntime:
         code = code if code >= 0 else 128 - code
         message = term.read_text(errors="replace")[:4096] if term.exists() else ""
         return ps.Terminated(code, "Completed" if code == 0 else "Error", message, started, rfc3339(now()))
+
+    def _remap(self, text: str, mounts: dict[str, Path]) -> str:
+        """Paths under a mounted volume point at its local copy (paths already in the sandbox stay)."""
+        return text if text.startswith(str(self.workdir)) else volumes.remap(text, mounts)
 
     async def _readiness(self, pod: JsonDict, container: JsonDict, ports: dict[int, int], report: Report,
                          started: str, restarts: int) -> None:
@@ -149,6 +156,11 @@ class LocalRuntime:
                     await report(ps.running_status(pod, rfc3339(now()), started_at=started, ready=ready,
                                                    pod_ip=LOCAL_IP, restarts=restarts))
                 await asyncio.sleep(period if ready else min(period, 0.2))
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 async def _probe_once(session: aiohttp.ClientSession, url: str) -> bool:
