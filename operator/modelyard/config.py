@@ -25,7 +25,7 @@ class Settings:
     standalone: bool = True  # ha.enabled=false -> no peering
     peering_name: str = "modelyard"  # ha.peeringName
     priority: int = 0  # ha: distinct priority per replica
-    peering_lifetime: int = 60  # ha.peeringLifetime: seconds a silent replica counts as alive
+    peering_lifetime: int = 60  # env MODELYARD_PEERING_LIFETIME (extraEnv): seconds a silent replica counts as alive
     liveness_endpoint: str | None = "http://0.0.0.0:8081/healthz"  # probes.port
     metrics_port: int = 8080  # metrics.port; 0 disables
     log_format: str = "plain"  # logging.format: plain | json

@@ -80,7 +80,8 @@ async def test_json_logs_name_the_object_on_every_line_about_it(
     assert with_ref, "no per-object log line at all"
     for line in about + with_ref:
         ref = line.get("object")
-        assert isinstance(ref, dict) and ref.get("name", "").startswith("obs-") and ref.get("namespace") == NAMESPACE, line
+        assert isinstance(ref, dict), line
+        assert ref.get("name", "").startswith("obs-") and ref.get("namespace") == NAMESPACE, line
     assert all("severity" in ln and "timestamp" in ln for ln in lines)
 
 
