@@ -87,9 +87,11 @@ def instrumented(controller: str) -> Callable[[Callable[P, Awaitable[T]]], Calla
             started = time.perf_counter()
             try:
                 result = await fn(*args, **kwargs)
-            except Exception:
-                RECONCILE_TOTAL.labels(controller, "error").inc()
-                RECONCILE_ERRORS.labels(controller).inc()
+            except Exception as e:
+                requeue = type(e).__name__ == "TemporaryError"  # kopf's "try again later", not a failure
+                RECONCILE_TOTAL.labels(controller, "requeue" if requeue else "error").inc()
+                if not requeue:
+                    RECONCILE_ERRORS.labels(controller).inc()
                 raise
             finally:
                 RECONCILE_TIME.labels(controller).observe(time.perf_counter() - started)

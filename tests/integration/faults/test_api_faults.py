@@ -25,11 +25,10 @@ SCENARIOS: dict[str, list[dict[str, Any]]] = {
     "slow-responses": [dict(group=OURS, delay=0.3), dict(plural="events", delay=0.3)],
     "dropped-watches": [dict(group=OURS, drop_watch_after=1, times=15)],
 }
-# 409s do not converge on main yet: kopf does not retry a status patch refused with 409 (only a resync timer
-# brings the object back, and TrainingJob/InferenceService have none yet: branches training and rollout), and
-# the ModelVersion timer raises on a 409 and so waits kopf's default 60s backoff before its next tick.
-CONFLICTS_NOT_YET = pytest.mark.xfail(reason="409: no resync timer for TrainingJob/InferenceService on main; the "
-                                      "ModelVersion timer backs off 60s after a conflict", strict=False)
+# 409s do not converge on main yet: kopf does not retry a status patch refused with 409; only a resync timer
+# brings the object back, and InferenceService has none yet (branch rollout adds it).
+CONFLICTS_NOT_YET = pytest.mark.xfail(reason="409: no resync timer for InferenceService on main yet; kopf does not "
+                                      "retry a status patch refused with 409", strict=False)
 CONFLICTS: dict[str, list[dict[str, Any]]] = {
     "409-conflicts": [dict(group=OURS, verb="patch", status=409, probability=0.5, times=20)],
     "everything-at-once": [dict(group=OURS, verb="patch", status=500, probability=0.2, times=10),
