@@ -23,6 +23,7 @@ def configure_kopf(settings: kopf.OperatorSettings, ours: Settings) -> None:
     settings.watching.connect_timeout = 30
     settings.peering.name = ours.peering_name
     settings.peering.priority = ours.priority
+    settings.peering.lifetime = ours.peering_lifetime
     settings.peering.standalone = ours.standalone
     settings.peering.mandatory = not ours.standalone
     settings.queueing.worker_limit = ours.max_workers
