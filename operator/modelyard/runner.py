@@ -29,6 +29,9 @@ def configure_kopf(settings: kopf.OperatorSettings, ours: Settings) -> None:
     settings.queueing.worker_limit = ours.max_workers
     settings.posting.level = logging.INFO
     settings.persistence.finalizer = "modelyard.io/finalizer"
+    # Handler progress in annotations only: kopf's default also writes status.kopf, which our structural
+    # schemas do not declare (the API server would prune it, or refuse it under strict validation).
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage()
 
 
 def run(ours: Settings, *, stop_flag: asyncio.Event | threading.Event | None = None,
