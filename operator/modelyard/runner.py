@@ -28,7 +28,7 @@ def configure_kopf(settings: kopf.OperatorSettings, ours: Settings) -> None:
     settings.peering.mandatory = not ours.standalone
     settings.queueing.worker_limit = ours.max_workers
     settings.queueing.idle_timeout = ours.worker_idle_seconds
-    settings.posting.level = logging.INFO
+    settings.posting.level = logging.WARNING  # our own Events tell the story; kopf would add one per handler run
     settings.persistence.finalizer = "modelyard.io/finalizer"
     # Handler progress in annotations only: kopf's default also writes status.kopf, which our structural
     # schemas do not declare (the API server would prune it, or refuse it under strict validation).
