@@ -345,3 +345,19 @@ def _canary_summary(spec: InferenceServiceSpec, st: InferenceServiceStatus) -> _
     if i < len(steps) and steps[i].pause is not None and steps[i].pause.duration is None:  # type: ignore[union-attr]
         return ServicePhase.PAUSED, False, False, "AwaitingPromotion", f"{where}: waiting for {PROMOTE}"
     return ServicePhase.PROGRESSING, False, False, "Progressing", where
+
+
+def is_settled(spec: InferenceServiceSpec, status: InferenceServiceStatus, generation: int | None,
+               desired: str | None) -> bool:
+    """Nothing left to do until the spec or the registry changes (the resync timer then makes no API call).
+
+    Healthy or Stalled, no canary, nothing being scaled down, the spec's generation seen, and no new
+    version asked for (``desired``: the pinned name, or the tracked candidate from the index).
+    """
+    if status.canary is not None or status.retiring or status.observed_generation != generation:
+        return False
+    stalled = any(c.type == "Stalled" and c.status == "True" for c in status.conditions)
+    if status.phase != ServicePhase.HEALTHY and not stalled:
+        return False
+    stable = status.stable.model_version if status.stable else None
+    return desired is None or desired == stable or desired in status.rejected
