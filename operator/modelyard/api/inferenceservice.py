@@ -39,7 +39,7 @@ class OneOf(Model):
     def _exactly_one_set(self) -> OneOf:
         chosen = [f for f in self.one_of if getattr(self, f) is not None]
         if len(chosen) != 1:
-            wire = [self.model_fields[f].alias or f for f in self.one_of]
+            wire = [type(self).model_fields[f].alias or f for f in self.one_of]
             raise ValueError(f"set exactly one of {', '.join(wire)}")
         return self
 

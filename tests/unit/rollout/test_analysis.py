@@ -30,7 +30,8 @@ from modelyard.core.measurement import Measurement
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-def metric(name: str = "errors", min_requests: int = 20, interval: str | None = None, **bounds: float) -> AnalysisMetric:
+def metric(name: str = "errors", min_requests: int = 20, interval: str | None = None,
+           **bounds: float) -> AnalysisMetric:
     return AnalysisMetric(name=name, threshold=Threshold(**bounds or {"max": 0.05}), min_requests=min_requests,
                           interval=interval, provider=MetricProvider(builtin=BuiltinProvider(metric="errorRate")))
 
