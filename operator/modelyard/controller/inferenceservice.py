@@ -27,7 +27,8 @@ from modelyard.core.actions import Action, Apply, Delete, Patch
 from modelyard.core.analysis import Verdict, calculate_due_metrics
 from modelyard.core.measurement import Measurement
 from modelyard.core.registry import VersionRecord, record_from_body
-from modelyard.core.rollout import Observed, PodHealth, decide_rollout, is_settled, select_candidate
+from modelyard.core.rollout import Observed, PodHealth, decide_rollout, select_candidate
+from modelyard.core.rollout_summary import is_settled
 from modelyard.core.steps import (
     calculate_canary_replicas,
     calculate_replica_split,

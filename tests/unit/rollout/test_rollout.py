@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from modelyard.api.inferenceservice import ServedVersion
-from modelyard.core.rollout import ABORT, PROMOTE, decide_rollout, is_settled, select_candidate
+from modelyard.core.rollout import decide_rollout, select_candidate
+from modelyard.core.rollout_summary import ABORT, PROMOTE, is_settled
 
 from .world import World, record
 
