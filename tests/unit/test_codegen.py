@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -112,10 +113,11 @@ def test_check_names_a_hand_edited_file(tmp_path: Path) -> None:
     if (ROOT / "charts").exists():
         shutil.copytree(ROOT / "charts", tmp_path / "charts")
     cli = [sys.executable, "-m", "modelyard", "crds", "--check", "--root", str(tmp_path)]
-    assert subprocess.run(cli, capture_output=True, text=True).returncode == 0
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "operator")}  # this checkout, not an installed copy
+    assert subprocess.run(cli, capture_output=True, text=True, env=env).returncode == 0
     edited = tmp_path / "crds" / "modelversions.yaml"
     edited.write_text(edited.read_text().replace("Version, unique per model.", "hand edit"))
-    result = subprocess.run(cli, capture_output=True, text=True)
+    result = subprocess.run(cli, capture_output=True, text=True, env=env)
     assert result.returncode == 1
     assert "crds/modelversions.yaml" in result.stderr
     assert "trainingjobs" not in result.stderr

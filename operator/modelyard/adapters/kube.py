@@ -18,6 +18,8 @@ from typing import Any
 
 import aiohttp
 
+from modelyard.adapters.telemetry import API_ERRORS, API_RETRIES
+
 logger = logging.getLogger(__name__)
 
 MERGE = "application/merge-patch+json"
@@ -168,6 +170,7 @@ class KubeClient:
             try:
                 return await self._once(method, path, data, headers, params)
             except ApiError as e:
+                API_ERRORS.labels(str(e.status)).inc()
                 if attempt >= self._retries or not (e.status == 429 or e.status >= 500):
                     raise
                 delay = e.retry_after if e.retry_after is not None else self._backoff * 2**attempt
@@ -176,6 +179,7 @@ class KubeClient:
                     raise ApiError(0, "ConnectionError", str(e) or type(e).__name__) from e
                 delay = self._backoff * 2**attempt
             self.retried += 1
+            API_RETRIES.inc()
             logger.debug("retrying %s %s in %.2fs", method, path, delay)
             await asyncio.sleep(min(delay, 30.0))
         raise AssertionError("unreachable")

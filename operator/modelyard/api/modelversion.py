@@ -16,6 +16,7 @@ from modelyard.api.common import (
     Digest,
     LabelName,
     Model,
+    Name,
     ObjectReference,
     Resource,
 )
@@ -40,15 +41,22 @@ class Lineage(Model):
     training_job: ObjectReference | None = Field(default=None, description="The TrainingJob that produced it.")
     image: str | None = Field(default=None, max_length=512, description="The trainer image.")
     hyperparameters: dict[str, str | int | float | bool] = Field(
-        default_factory=dict, description="The hyperparameters of the run."
+        default_factory=dict, max_length=128, description="The hyperparameters of the run (at most 128)."
     )
     dataset: Dataset | None = Field(default=None, description="The dataset it was trained on.")
 
 
 class RetentionPolicy(Model):
-    """How many versions of this model to keep Ready; older ones are Retired (artifacts are never deleted)."""
+    """How many versions of this model to keep; older ones are Retired (artifacts are never deleted).
 
-    keep_last: int = Field(ge=1, le=10000, description="Keep this many newest versions; retire older ones.")
+    The policy of the model's newest version applies to all its versions. Versions that an
+    InferenceService serves or may roll back to are never retired, and do not make room for others.
+    """
+
+    keep_last: int = Field(
+        default=10, ge=1, le=10000,
+        description="Keep this many newest versions of the model; retire older ones unless in use.",
+    )
 
 
 class ModelVersionSpec(Model):
@@ -64,12 +72,23 @@ class ModelVersionSpec(Model):
     model: LabelName = Field(description="Name of the model this is a version of.")
     version: LabelName = Field(description="Version, unique per model.")
     artifact: Artifact = Field(description="The model's artifact.")
-    metrics: dict[str, float] = Field(default_factory=dict, description="Offline metrics, name to number.")
+    metrics: dict[str, float] = Field(
+        default_factory=dict, max_length=64, description="Offline metrics, name to number (at most 64)."
+    )
     lineage: Lineage = Field(default_factory=Lineage, description="Where the model came from.")
-    tags: dict[str, str] = Field(default_factory=dict, description="Free-form tags of the user's own.")
+    tags: dict[str, str] = Field(
+        default_factory=dict, max_length=64,
+        description="Free-form tags of the user's own (at most 64); InferenceServices can select on them.",
+    )
     retention: RetentionPolicy | None = Field(
         default=None, description="Retention for this model; the newest version's policy applies."
     )
+
+
+#: An annotation (or tag) naming the metric shown in ``kubectl get mv``; the first metric otherwise.
+HEADLINE_METRIC_KEY = "modelyard.io/headline-metric"
+#: The finalizer that holds deletion while an InferenceService depends on the version.
+PROTECTION_FINALIZER = "modelyard.io/protection"
 
 
 class ModelPhase(StrEnum):
@@ -87,16 +106,16 @@ class ServingRole(StrEnum):
 class ServedBy(Model):
     """An InferenceService serving this version."""
 
-    inference_service: str = Field(description="Name of the InferenceService (same namespace).")
+    inference_service: Name = Field(description="Name of the InferenceService (same namespace).")
     role: ServingRole = Field(description="stable or canary.")
 
 
 class Rejection(Model):
     """An InferenceService refused this version."""
 
-    inference_service: str = Field(description="Name of the InferenceService (same namespace).")
-    reason: str = Field(description="CamelCase reason, e.g. AnalysisFailed or GateFailed.")
-    message: str = Field(default="", description="What failed, in words.")
+    inference_service: Name = Field(description="Name of the InferenceService (same namespace).")
+    reason: str = Field(max_length=128, description="CamelCase reason, e.g. RolledBack or GateFailed.")
+    message: str = Field(default="", max_length=4096, description="What failed, in words.")
     time: datetime = Field(description="When it was rejected.")
     measurements: dict[str, Any] = Field(default_factory=dict, description="The measurements that failed.")
 
@@ -111,9 +130,16 @@ class ModelVersionStatus(Model):
     )
     observed_generation: int | None = Field(default=None, description="The generation this status describes.")
     headline_metric: str | None = Field(default=None, description="One metric as 'name=value', for the printer.")
-    served_by: list[ServedBy] = Field(default_factory=list, description="Where it is served now.")
+    served_by: list[ServedBy] = Field(default_factory=list, max_length=256, description="Where it is served now.")
+    held_by: list[Name] = Field(
+        default_factory=list, max_length=256,
+        description="InferenceServices that serve it or may roll back to it: deletion waits for them.",
+    )
     served_by_summary: str | None = Field(default=None, description="servedBy in one line, for the printer.")
-    rejections: list[Rejection] = Field(default_factory=list, max_length=64, description="Where it was refused.")
+    rejections: list[Rejection] = Field(
+        default_factory=list, max_length=64,
+        description="Where it was refused; append-only (the 64 most recent are kept).",
+    )
     message: str | None = Field(default=None, description="A human-readable summary of the state.")
 
 

@@ -2,14 +2,15 @@
 
 ModelVersions are kept in a kopf index (``handlers/indexes.py``) as ``VersionRecord``s keyed by
 (namespace, model), so a lookup is a dict access plus a scan of one model's versions, never a list
-call per reconcile.
+call per reconcile. Every function here is linear in the versions of one model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 
@@ -31,6 +32,12 @@ class VersionRecord:
     deleting: bool = False
     metrics: Mapping[str, float] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
+    keep_last: int | None = None  # spec.retention.keepLast, when the version carries a retention policy
+
+    @cached_property
+    def order(self) -> tuple[str, str]:
+        """Sort key in time order: creation time, then name (creation times have one-second resolution)."""
+        return (self.created, self.name)
 
 
 def record_from_body(body: Mapping[str, Any]) -> VersionRecord | None:
@@ -48,9 +55,16 @@ def record_from_body(body: Mapping[str, Any]) -> VersionRecord | None:
             deleting=bool(meta.get("deletionTimestamp")),
             metrics={k: float(v) for k, v in (spec.get("metrics") or {}).items() if _is_number(v)},
             tags=dict(spec.get("tags") or {}),
+            keep_last=_keep_last(spec.get("retention")),
         )
-    except (KeyError, TypeError):
+    except (KeyError, TypeError, ValueError):
         return None
+
+
+def _keep_last(retention: Any) -> int | None:
+    if not isinstance(retention, Mapping):
+        return None
+    return int(retention.get("keepLast", 10))
 
 
 def _is_number(v: Any) -> bool:
@@ -67,3 +81,90 @@ def parse_time(value: str) -> datetime | None:
 def newest_first(records: Iterable[VersionRecord]) -> list[VersionRecord]:
     """Versions of a model, newest first (by creation time, then name for a stable order)."""
     return sorted(records, key=lambda r: (r.created, r.name), reverse=True)
+
+
+def is_selectable(record: VersionRecord) -> bool:
+    """Whether an InferenceService may pick this version: Ready, not Stalled, not being deleted."""
+    return record.phase == "Ready" and not record.stalled and not record.deleting
+
+
+def select_latest(
+    records: Iterable[VersionRecord],
+    model: str,
+    *,
+    tags: Mapping[str, str] | None = None,
+    rejected: Collection[str] = (),
+    where: Callable[[VersionRecord], bool] | None = None,
+) -> VersionRecord | None:
+    """The newest selectable version of ``model`` whose tags include ``tags``, not named in ``rejected``.
+
+    ``records`` is what the index holds for (namespace, model); ``where`` is an extra test such as
+    offline gates. Rejected, Retired, Pending, Stalled (duplicate) and deleting versions are never chosen.
+
+    >>> mk = lambda n, t, p="Ready", **kw: VersionRecord(n, "ns", "", "iris", n, t, "s3://b/m", "", "", p, **kw)
+    >>> rs = [mk("v1", "2026-01-01T00:00:00Z"), mk("v2", "2026-01-02T00:00:00Z"),
+    ...       mk("v3", "2026-01-03T00:00:00Z", "Rejected")]
+    >>> select_latest(rs, "iris").name
+    'v2'
+    >>> select_latest(rs, "iris", rejected={"v2"}).name
+    'v1'
+    >>> select_latest(rs, "iris", tags={"stage": "prod"}) is None
+    True
+    """
+    best: VersionRecord | None = None
+    wanted = list((tags or {}).items())
+    for r in records:
+        if r.phase != "Ready" or r.stalled or r.deleting or r.model != model or r.name in rejected:
+            continue  # is_selectable, inlined: this loop runs over every version of the model
+        if (wanted and any(r.tags.get(k) != v for k, v in wanted)) or (where is not None and not where(r)):
+            continue
+        if best is None or r.order > best.order:
+            best = r
+    return best
+
+
+def calculate_originals(records: Iterable[VersionRecord]) -> dict[str, VersionRecord]:
+    """Per version string, the ModelVersion that claimed it first; any other claimant is a duplicate."""
+    first: dict[str, VersionRecord] = {}
+    for r in records:
+        seen = first.get(r.version)
+        if seen is None or r.order < seen.order:
+            first[r.version] = r
+    return first
+
+
+def find_original(record: VersionRecord, siblings: Iterable[VersionRecord]) -> VersionRecord | None:
+    """The earlier ModelVersion ``record`` duplicates (same model and version), or None if it is the original."""
+    claimants = [r for r in siblings if r.version == record.version]
+    original = calculate_originals([*claimants, record]).get(record.version)
+    return None if original is None or original.name == record.name else original
+
+
+def calculate_keep_last(siblings: Iterable[VersionRecord]) -> int | None:
+    """The retention of a model: the keepLast of its newest original version (None: keep everything)."""
+    live = [r for r in calculate_originals(siblings).values() if not r.deleting]
+    return max(live, key=lambda r: r.order).keep_last if live else None
+
+
+def should_retire(record: VersionRecord, siblings: Iterable[VersionRecord], *, protected: bool) -> bool:
+    """Whether retention retires ``record``: at least keepLast newer originals exist, and nothing holds it.
+
+    Duplicates and versions being deleted neither count nor are retired; protected versions (served,
+    or a rollback target) are never retired but still count, so they do not make room for older ones.
+
+    >>> mk = lambda n, t, k=None: VersionRecord(n, "ns", "", "iris", n, t, "s3://b/m", "", "", keep_last=k)
+    >>> rs = [mk("v1", "1"), mk("v2", "2"), mk("v3", "3", k=2)]
+    >>> [should_retire(r, rs, protected=False) for r in rs]
+    [True, False, False]
+    >>> should_retire(rs[0], rs, protected=True)
+    False
+    """
+    siblings = list(siblings)
+    if protected or record.deleting or all(r.keep_last is None for r in [*siblings, record]):
+        return False
+    originals = [r for r in calculate_originals([*siblings, record]).values() if not r.deleting]
+    if all(r.name != record.name for r in originals):
+        return False
+    keep = max(originals, key=lambda r: r.order).keep_last
+    newer = sum(1 for r in originals if r.order > record.order)
+    return keep is not None and newer >= keep

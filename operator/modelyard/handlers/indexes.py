@@ -1,15 +1,39 @@
-"""In-memory indexes kopf keeps from its watches; lookups without list calls."""
+"""In-memory indexes kopf keeps from its watches; lookups without list calls.
+
+kopf fills every index from its initial listing before any handler runs, so a reconcile never sees
+a half-built registry (which could, say, retire a version whose InferenceService was not indexed yet).
+"""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import kopf
 
 from modelyard.core.registry import VersionRecord, record_from_body
+from modelyard.core.registry_usage import Usage, recorded_holders, usages_from_inferenceservice
+
+MODELVERSIONS = ("modelyard.io", "v1alpha1", "modelversions")
+INFERENCESERVICES = ("modelyard.io", "v1alpha1", "inferenceservices")
 
 
-@kopf.index("modelyard.io", "v1alpha1", "modelversions")
+@kopf.index(*MODELVERSIONS)
 def modelversions_by_model(body: kopf.Body, **_: Any) -> dict[tuple[str, str], VersionRecord] | None:
     record = record_from_body(body)
     return None if record is None else {(record.namespace, record.model): record}
+
+
+@kopf.index(*MODELVERSIONS)
+def modelversions_by_name(body: kopf.Body, namespace: str | None, name: str, **_: Any) -> dict[tuple[str, str], Any]:
+    return {(namespace or "", name): copy.deepcopy(dict(body))}
+
+
+@kopf.index(*MODELVERSIONS)
+def modelversions_by_holder(body: kopf.Body, namespace: str | None, name: str, **_: Any) -> dict[tuple[str, str], str]:
+    return {(namespace or "", holder): name for holder in recorded_holders(body)}
+
+
+@kopf.index(*INFERENCESERVICES)
+def inferenceservices_by_modelversion(body: kopf.Body, namespace: str | None, **_: Any) -> dict[tuple[str, str], Usage]:
+    return {(namespace or "", mv): usage for mv, usage in usages_from_inferenceservice(body).items()}

@@ -1,20 +1,51 @@
-"""ModelVersion handlers."""
+"""ModelVersion handlers, and the nudge from InferenceService events."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import kopf
 
-from modelyard.api.modelversion import ModelVersion
+from modelyard.api.modelversion import PROTECTION_FINALIZER
 from modelyard.controller.common import utcnow
-from modelyard.controller.first_status import calculate_first_status
+from modelyard.controller.modelversion import RegistryIndexes, nudge_modelversions, reconcile_modelversion
+from modelyard.core.modelversion import is_settled
+from modelyard.handlers.indexes import INFERENCESERVICES, MODELVERSIONS
 
-RESOURCE = ("modelyard.io", "v1alpha1", "modelversions")
+RESYNC_SECONDS = float(os.environ.get("MODELYARD_RESYNC_SECONDS", "5"))
+RETRY = {"timeout": 60, "retries": 20, "backoff": 5}
 
 
-@kopf.on.resume(*RESOURCE)
-@kopf.on.create(*RESOURCE)
-@kopf.on.update(*RESOURCE)
-async def reconcile(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
-    patch.setdefault("status", {}).update(calculate_first_status(ModelVersion, dict(body), utcnow()))
+def _indexes(kw: dict[str, Any]) -> RegistryIndexes:
+    return RegistryIndexes(kw["modelversions_by_model"], kw["inferenceservices_by_modelversion"],
+                           kw["modelversions_by_name"], kw["modelversions_by_holder"])
+
+
+def _deleting(body: kopf.Body, type: str | None, **_: Any) -> bool:
+    meta = body.get("metadata") or {}
+    return type != "DELETED" and bool(meta.get("deletionTimestamp")) and PROTECTION_FINALIZER in (
+        meta.get("finalizers") or [])
+
+
+@kopf.on.resume(*MODELVERSIONS, **RETRY)  # type: ignore[arg-type]
+@kopf.on.create(*MODELVERSIONS, **RETRY)  # type: ignore[arg-type]
+@kopf.on.update(*MODELVERSIONS, **RETRY)  # type: ignore[arg-type]
+async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kw: Any) -> None:
+    patch.status.update(await reconcile_modelversion(memo.kube, dict(body), _indexes(kw), utcnow()))
+
+
+@kopf.timer(*MODELVERSIONS, interval=RESYNC_SECONDS)
+async def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kw: Any) -> None:
+    if not is_settled(body):
+        patch.status.update(await reconcile_modelversion(memo.kube, dict(body), _indexes(kw), utcnow()))
+
+
+@kopf.on.event(*MODELVERSIONS, when=_deleting)
+async def deleting(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kw: Any) -> None:
+    patch.status.update(await reconcile_modelversion(memo.kube, dict(body), _indexes(kw), utcnow()))
+
+
+@kopf.on.event(*INFERENCESERVICES)
+async def nudge(body: kopf.Body, memo: kopf.Memo, **kw: Any) -> None:
+    await nudge_modelversions(memo.kube, dict(body), _indexes(kw), utcnow())

@@ -1,0 +1,102 @@
+"""ModelVersion: observe (kopf's indexes, no API call) -> decide (core) -> execute; and the nudge.
+
+The status has one writer, this module. It is written through kopf's ``patch.status`` by the
+ModelVersion handlers, and directly (with a resourceVersion precondition) when an InferenceService
+changes: ``nudge_modelversions`` re-reconciles every ModelVersion that InferenceService names now or
+named before (the latter found through the ``heldBy``/``servedBy`` the ModelVersions recorded).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from modelyard.adapters.kube import MODELVERSIONS, ApiError, KubeClient
+from modelyard.api.modelversion import ModelVersion
+from modelyard.controller.common import parse, parse_status, status_patch
+from modelyard.controller.execute import execute
+from modelyard.core.actions import Decision
+from modelyard.core.modelversion import ModelVersionObserved, decide_modelversion, releases
+from modelyard.core.registry import VersionRecord, record_from_body
+from modelyard.core.registry_usage import Usage, usages_from_inferenceservice
+
+logger = logging.getLogger(__name__)
+
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class RegistryIndexes:
+    """kopf's indexes (or plain dicts of lists in tests), each keyed by (namespace, name)."""
+
+    versions: Mapping[Key, Iterable[VersionRecord]]  # modelversions_by_model: (namespace, model)
+    usages: Mapping[Key, Iterable[Usage]]  # inferenceservices_by_modelversion: (namespace, modelVersion)
+    bodies: Mapping[Key, Iterable[dict[str, Any]]]  # modelversions_by_name: (namespace, name)
+    holders: Mapping[Key, Iterable[str]]  # modelversions_by_holder: (namespace, inferenceService)
+
+
+def observe(body: Mapping[str, Any], indexes: RegistryIndexes) -> ModelVersionObserved:
+    """This version, its siblings and its consumers, from the indexes."""
+    meta = body.get("metadata") or {}
+    namespace, name = meta.get("namespace", ""), meta.get("name", "")
+    record = record_from_body(body)
+    siblings = tuple(indexes.versions.get((namespace, record.model), ())) if record is not None else ()
+    usages = tuple(indexes.usages.get((namespace, name), ()))
+    return ModelVersionObserved(record=record, siblings=siblings, usages=usages)
+
+
+def calculate_decision(body: dict[str, Any], indexes: RegistryIndexes, now: datetime) -> Decision:
+    """Parse, observe and decide (no I/O)."""
+    mv, problem = parse(ModelVersion, body)
+    old = mv.status if mv is not None else parse_status(ModelVersion, body)
+    spec = mv.spec if mv is not None else None
+    return decide_modelversion(body.get("metadata") or {}, spec, problem, old, observe(body, indexes), now)
+
+
+async def reconcile_modelversion(
+    kube: KubeClient, body: dict[str, Any], indexes: RegistryIndexes, now: datetime
+) -> dict[str, Any]:
+    """Carry out the decision's actions; the status patch to write ({} if unchanged or the object is going)."""
+    decision = calculate_decision(body, indexes, now)
+    await execute(kube, body, decision.actions, now)
+    return {} if releases(decision) else status_patch(body, decision.status)
+
+
+def affected_modelversions(isvc: Mapping[str, Any], holders: Mapping[Key, Iterable[str]]) -> list[str]:
+    """ModelVersions an InferenceService names now, or that recorded it as a holder or server before."""
+    meta = isvc.get("metadata") or {}
+    before = holders.get((meta.get("namespace", ""), meta.get("name", "")), ())
+    return sorted(set(usages_from_inferenceservice(isvc)) | set(before))
+
+
+async def nudge_modelversions(
+    kube: KubeClient, isvc: Mapping[str, Any], indexes: RegistryIndexes, now: datetime
+) -> int:
+    """Re-reconcile the ModelVersions an InferenceService change may affect; how many statuses were written."""
+    namespace = (isvc.get("metadata") or {}).get("namespace", "")
+    written = 0
+    for name in affected_modelversions(isvc, indexes.holders):
+        body = next(iter(indexes.bodies.get((namespace, name), ())), None)
+        if body is not None:
+            written += await _reconcile_and_write(kube, body, indexes, now)
+    return written
+
+
+async def _reconcile_and_write(kube: KubeClient, body: dict[str, Any], indexes: RegistryIndexes, now: datetime) -> int:
+    meta = body["metadata"]
+    try:
+        patch = await reconcile_modelversion(kube, body, indexes, now)
+        if not patch:
+            return 0
+        precondition = {"resourceVersion": meta["resourceVersion"]} if meta.get("resourceVersion") else {}
+        await kube.patch(MODELVERSIONS, meta.get("namespace"), meta["name"],
+                         {"metadata": precondition, "status": patch}, subresource="status")
+    except ApiError as e:
+        if not (e.conflict or e.not_found):
+            raise
+        logger.debug("ModelVersion %s changed meanwhile (%s); its own handlers will converge", meta["name"], e)
+        return 0
+    return 1

@@ -1,0 +1,114 @@
+"""The controller against a fake KubeClient: what it writes, and that it writes nothing when settled."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from modelyard.adapters.kube import ApiError, Ref
+from modelyard.controller.modelversion import (
+    RegistryIndexes,
+    affected_modelversions,
+    nudge_modelversions,
+    reconcile_modelversion,
+)
+from modelyard.core.registry import record_from_body
+from modelyard.core.registry_usage import usages_from_inferenceservice
+from tests.unit.registry.helpers import isvc_body, mv_body
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+class FakeKube:
+    """Records patches and creates; ``fail`` makes the next status patch raise it."""
+
+    def __init__(self, fail: ApiError | None = None) -> None:
+        self.calls: list[tuple[str, str, Any, str | None]] = []
+        self.fail = fail
+
+    async def patch(self, ref: Ref, namespace: str | None, name: str, body: Any, *,
+                    subresource: str | None = None, **_: Any) -> dict[str, Any]:
+        if subresource == "status" and self.fail is not None:
+            raise self.fail
+        self.calls.append(("patch", name, body, subresource))
+        return {}
+
+    async def create(self, ref: Ref, namespace: str | None, body: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append(("create", body.get("kind", ""), body.get("reason"), None))
+        return body
+
+
+def build(mvs: list[dict[str, Any]], isvcs: list[dict[str, Any]]) -> RegistryIndexes:
+    versions: dict[Any, list[Any]] = {}
+    bodies: dict[Any, list[Any]] = {}
+    holders: dict[Any, list[str]] = {}
+    for b in mvs:
+        r = record_from_body(b)
+        assert r is not None
+        versions.setdefault(("ns", r.model), []).append(r)
+        bodies[("ns", r.name)] = [b]
+        for h in b.get("status", {}).get("heldBy", []):
+            holders.setdefault(("ns", h), []).append(r.name)
+    usages: dict[Any, list[Any]] = {}
+    for i in isvcs:
+        for mv, u in usages_from_inferenceservice(i).items():
+            usages.setdefault(("ns", mv), []).append(u)
+    return RegistryIndexes(versions, usages, bodies, holders)
+
+
+async def test_reconcile_adds_finalizer_posts_event_and_returns_status() -> None:
+    kube = FakeKube()
+    body = mv_body(finalizers=[])
+    patch = await reconcile_modelversion(kube, body, build([body], []), NOW)  # type: ignore[arg-type]
+    assert patch["phase"] == "Ready"
+    assert [c[0] for c in kube.calls] == ["patch", "create"]
+    assert kube.calls[0][2]["metadata"]["finalizers"] == ["modelyard.io/protection"]
+
+
+async def test_settled_reconcile_makes_no_call() -> None:
+    kube = FakeKube()
+    body = mv_body()
+    body["status"] = await reconcile_modelversion(FakeKube(), body, build([body], []), NOW)  # type: ignore[arg-type]
+    assert await reconcile_modelversion(kube, body, build([body], []), NOW) == {}  # type: ignore[arg-type]
+    assert kube.calls == []
+
+
+async def test_nudge_releases_a_held_version_when_the_service_moves_on() -> None:
+    body = mv_body(deleting=True)
+    body["status"] = {"heldBy": ["web"], "servedBy": [{"inferenceService": "web", "role": "stable"}]}
+    moved_on = isvc_body(status={"stable": {"modelVersion": "iris-v2"}})
+    indexes = build([body], [moved_on])
+    assert affected_modelversions(moved_on, indexes.holders) == ["iris-v1", "iris-v2"]
+    kube = FakeKube()
+    assert await nudge_modelversions(kube, moved_on, indexes, NOW) == 0  # type: ignore[arg-type]
+    finalizer_patches = [c for c in kube.calls if c[0] == "patch" and c[3] is None]
+    assert finalizer_patches[0][2]["metadata"] == {"finalizers": [], "resourceVersion": "7"}
+
+
+async def test_nudge_writes_status_with_a_precondition() -> None:
+    body = mv_body()
+    body["status"] = await reconcile_modelversion(FakeKube(), body, build([body], []), NOW)  # type: ignore[arg-type]
+    serving = isvc_body(status={"stable": {"modelVersion": "iris-v1"}})
+    kube = FakeKube()
+    assert await nudge_modelversions(kube, serving, build([body], [serving]), NOW) == 1  # type: ignore[arg-type]
+    status_writes = [c for c in kube.calls if c[3] == "status"]
+    assert status_writes[0][2]["metadata"] == {"resourceVersion": "7"}
+    assert status_writes[0][2]["status"]["heldBy"] == ["web"]
+
+
+@pytest.mark.parametrize("status", [409, 404], ids=["conflict", "gone"])
+async def test_nudge_leaves_a_changed_object_to_its_own_handlers(status: int) -> None:
+    body = mv_body()
+    serving = isvc_body(status={"stable": {"modelVersion": "iris-v1"}})
+    kube = FakeKube(fail=ApiError(status, "Conflict", "changed"))
+    assert await nudge_modelversions(kube, serving, build([body], [serving]), NOW) == 0  # type: ignore[arg-type]
+
+
+async def test_nudge_raises_other_errors() -> None:
+    body = mv_body()
+    serving = isvc_body(status={"stable": {"modelVersion": "iris-v1"}})
+    with pytest.raises(ApiError):
+        await nudge_modelversions(FakeKube(fail=ApiError(500, "Boom", "x")), serving,  # type: ignore[arg-type]
+                                  build([body], [serving]), NOW)
