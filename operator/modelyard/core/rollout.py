@@ -28,7 +28,7 @@ from modelyard.core.actions import EmitEvent
 from modelyard.core.analysis import Verdict, calculate_analysis_status, calculate_failing_measurements
 from modelyard.core.gates import assess_gates
 from modelyard.core.measurement import Measurement
-from modelyard.core.registry import VersionRecord, newest_first
+from modelyard.core.registry import VersionRecord, select_latest
 from modelyard.core.rollout_summary import ABORT, PROMOTE, Serving, calculate_summary
 from modelyard.core.steps import calculate_canary_replicas, calculate_step_weight, parse_duration
 
@@ -80,13 +80,8 @@ class _Ctx:
 def select_candidate(
     records: Iterable[VersionRecord], model: str, *, tags: Mapping[str, str], rejected: Iterable[str]
 ) -> VersionRecord | None:
-    """The newest version of ``model`` that is Ready, healthy, not deleting, not rejected, with ``tags``."""
-    refused = set(rejected)
-    for r in newest_first(records):
-        if (r.model == model and r.phase == "Ready" and not r.stalled and not r.deleting
-                and r.name not in refused and all(r.tags.get(k) == v for k, v in tags.items())):
-            return r
-    return None
+    """The tracked candidate: the registry's ``select_latest`` (Ready, healthy, not deleting, not rejected)."""
+    return select_latest(records, model, tags=tags, rejected=frozenset(rejected))
 
 
 def served_from(record: VersionRecord) -> ServedVersion:
