@@ -151,9 +151,18 @@ async def observe_desired(
     record = await _record(deps, ns, pinned)
     if record is None:
         return None, f"ModelVersion {pinned} not found"
-    if record.phase in (None, "Pending") or record.stalled or record.deleting:
+    if not is_pinnable(record):
         return None, f"ModelVersion {pinned} is not Ready (phase {record.phase})"
     return record, None
+
+
+def is_pinnable(record: VersionRecord) -> bool:
+    """A pinned version may be served when Ready, or Rejected (by this or another service: pinning it, with
+    spec.model.retry raised past our own rejection, is an explicit choice); never Pending, Stalled for any
+    other reason (a duplicate, an invalid spec) or being deleted."""
+    if record.deleting:
+        return False
+    return record.phase == "Rejected" or (record.phase == "Ready" and not record.stalled)
 
 
 async def _record(deps: Deps, ns: str, name: str) -> VersionRecord | None:

@@ -69,6 +69,10 @@ def _summary(spec: InferenceServiceSpec, st: InferenceServiceStatus, obs: Servin
             f"rejected: {stall.message}"
     if st.stable is None:
         return ServicePhase.PROGRESSING, None, False, "WaitingForModelVersion", obs.waiting or "no version to serve"
+    pinned = spec.model.model_version
+    if pinned is not None and pinned != st.stable.model_version and pinned not in st.rejected:
+        return ServicePhase.PROGRESSING, False, False, "WaitingForModelVersion", f"{serving}; waiting for " \
+            f"{pinned}: {obs.waiting or 'not started yet'}"
     if obs.stable_ready >= obs.total_replicas:
         st.step_started = None
         return ServicePhase.HEALTHY, True, False, "Healthy", serving

@@ -11,7 +11,13 @@ import pytest
 from modelyard.adapters.kube import DEPLOYMENTS, HTTPROUTES, MODELVERSIONS, SERVICES, KubeClient
 from modelyard.adapters.traffic import GatewayAPIRouter, ReplicaRatioRouter
 from modelyard.api.inferenceservice import InferenceServiceStatus
-from modelyard.controller.inferenceservice import Deps, build_routing, reconcile_inferenceservice, should_skip_resync
+from modelyard.controller.inferenceservice import (
+    Deps,
+    build_routing,
+    is_pinnable,
+    reconcile_inferenceservice,
+    should_skip_resync,
+)
 from modelyard.core.registry import VersionRecord, record_from_body
 
 from .fakes import FakeKube, FakeProvider, merge
@@ -238,3 +244,16 @@ async def test_routes_and_services_are_owned_by_the_service() -> None:
     for ref, name in ((SERVICES, "iris-canary"), (HTTPROUTES, "iris"), (DEPLOYMENTS, "iris-iris-v1")):
         obj = await h.kube.get(ref, NS, name)
         assert obj["metadata"]["ownerReferences"][0]["uid"] == "u-1"
+
+
+@pytest.mark.parametrize(
+    ("phase", "stalled", "deleting", "pinnable"),
+    [("Ready", False, False, True), ("Rejected", True, False, True), ("Ready", True, False, False),
+     ("Pending", False, False, False), (None, False, False, False), ("Ready", False, True, False),
+     ("Retired", True, False, False)],
+    ids=["ready", "rejected-explicitly-pinned", "duplicate", "pending", "no-status", "deleting", "retired"],
+)
+def test_pinnable(phase: str | None, stalled: bool, deleting: bool, pinnable: bool) -> None:
+    record = VersionRecord(name="v", namespace=NS, uid="", model="iris", version="v", created="", uri="file:///m",
+                           digest=DIGEST, format="sklearn", phase=phase, stalled=stalled, deleting=deleting)
+    assert is_pinnable(record) is pinnable

@@ -343,3 +343,12 @@ def test_settled_only_when_nothing_is_left_to_do() -> None:
     assert not is_settled(w.spec, w.status, w.generation, "iris-v2"), "the canary is still being scaled down"
     w.tick(after=60)
     assert is_settled(w.spec, w.status, w.generation, "iris-v2"), "stalled on a rejected version"
+
+
+def test_pinned_version_not_yet_available_is_not_ready() -> None:
+    w = serving()
+    w.edit(model={"modelVersion": "iris-v9"})
+    w.desired = None
+    w.tick()
+    assert w.condition("Ready") == ("False", "WaitingForModelVersion") and w.status.phase == "Progressing"
+    assert "waiting for iris-v9" in (w.status.message or "")
