@@ -275,6 +275,10 @@ class ServedVersion(Model):
     format: str | None = Field(default=None, description="Its artifact format.")
     model: str | None = Field(default=None, description="The model it is a version of.")
     version: str | None = Field(default=None, description="Its version within the model.")
+    verified: bool = Field(
+        default=False,
+        description="A ready pod of the modelyard runtime loaded the artifact (it refuses a digest that differs).",
+    )
 
 
 class MeasurementRecord(Model):

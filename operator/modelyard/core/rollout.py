@@ -22,6 +22,7 @@ from modelyard.api.inferenceservice import (
     Rejection,
     Retiring,
     RouterKind,
+    RuntimeKind,
     ServedVersion,
 )
 from modelyard.core.actions import EmitEvent
@@ -97,6 +98,7 @@ def decide_rollout(
     ctx = _Ctx(spec, status.model_copy(deep=True), observed, now)
     ctx.st.observed_generation = observed.generation
     _forget_retried(ctx)
+    _verify(ctx)
     promote, abort = _read_commands(ctx)
     ctx.st.retiring = [r for r in ctx.st.retiring if r.scale_down_at > now]
     if ctx.st.canary is not None:
@@ -107,6 +109,17 @@ def decide_rollout(
     calculate_summary(ctx.spec, ctx.st, serving, now)
     ctx.st.url = observed.url
     return RolloutDecision(ctx.st, ctx.events)
+
+
+def _verify(ctx: _Ctx) -> None:
+    """Mark a served version verified once one of its pods is ready: the modelyard runtime checks the digest
+    before it reports ready (custom runtimes promise nothing). Done before any transition, while the
+    observed pods still belong to the versions in status."""
+    if ctx.spec.predictor.runtime != RuntimeKind.MODELYARD:
+        return
+    for served, pods in ((ctx.st.stable, ctx.obs.stable), (ctx.st.canary, ctx.obs.canary)):
+        if served is not None and pods.ready > 0 and not served.verified:
+            served.verified = True
 
 
 def _forget_retried(ctx: _Ctx) -> None:

@@ -8,9 +8,11 @@ import threading
 from typing import Any
 
 import pytest
+import yaml
 
 from modelyard.adapters.kube import DEPLOYMENTS, HTTPROUTES, INFERENCESERVICES, SERVICES, TRAININGJOBS
 from modelyard.sandbox.runtime.cluster import SandboxCluster
+from tests.integration.conftest import ROOT
 
 from .conftest import CRDS, HTTPROUTE_CRD, NS, DrivenMetrics, Rollout, condition, inferenceservice
 
@@ -215,3 +217,12 @@ async def test_gateway_api_router_weights_the_httproute(rollout: Rollout) -> Non
     svc = await rollout.sandbox.kube.get(SERVICES, NS, "iris-stable")
     assert svc["spec"]["selector"]["modelyard.io/modelversion"] == "iris-v2"
     assert (await rollout.status())["url"] == "http://iris.example.com"
+
+
+async def test_the_pinned_example_serves_in_the_sandbox(rollout: Rollout) -> None:
+    body = yaml.safe_load((ROOT / "examples" / "inferenceservice-pinned.yaml").read_text())
+    await rollout.version(body["spec"]["model"]["modelVersion"], metrics={"accuracy": 0.95})
+    await rollout.sandbox.kube.create(INFERENCESERVICES, NS, body)
+    st = await rollout.until("example healthy", stable_is("iris-v2"))
+    assert await rollout.ready_pods("iris-v2") == body["spec"]["predictor"]["replicas"]
+    assert condition(st, "Ready") == ("True", "Healthy")

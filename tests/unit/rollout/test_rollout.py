@@ -48,6 +48,15 @@ def test_first_version_goes_straight_to_stable() -> None:
     assert w.status.phase == "Healthy" and w.condition("Ready") == ("True", "Healthy")
     assert w.condition("Reconciling") is None and w.status.observed_generation == 1
     assert w.reasons == ["Deploying"] and w.status.url == "http://iris.ml.svc.cluster.local"
+    assert w.status.stable is not None and w.status.stable.verified, "a ready modelyard pod checked the digest"
+
+
+def test_custom_runtime_is_never_called_verified() -> None:
+    w = World.of(model={"modelVersion": "iris-v1"}, predictor={"runtime": "custom", "image": "mine:1"})
+    w.desired = record("iris-v1")
+    w.tick()
+    w.tick(after=1)
+    assert w.status.stable is not None and not w.status.stable.verified
 
 
 def test_waits_for_a_version_without_stalling() -> None:
