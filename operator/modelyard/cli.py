@@ -61,6 +61,13 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from modelyard.serving.cli import main as serve_main
+
+    code: int = serve_main(args.rest)
+    return code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="modelyard",
@@ -103,10 +110,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--keep", action="store_true", help="keep the sandbox running afterwards")
     demo.add_argument("--kubeconfig", default=".sandbox/kubeconfig", help="where to write the kubeconfig")
     sandbox.set_defaults(func=cmd_sandbox)
+
+    serve = sub.add_parser("serve", add_help=False, help="serve one model artifact (Open Inference Protocol v2)",
+                           description="The reference model server; `modelyard serve --help` lists its options.")
+    serve.add_argument("rest", nargs=argparse.REMAINDER, help="options of the model server")
+    serve.set_defaults(func=cmd_serve)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["serve"]:  # the model server parses its own options (argparse would eat --help)
+        return cmd_serve(argparse.Namespace(rest=argv[1:]))
     args = build_parser().parse_args(argv)
     code: int = args.func(args)
     return code

@@ -25,7 +25,7 @@ def configure_kopf(settings: kopf.OperatorSettings, ours: Settings) -> None:
     settings.peering.priority = ours.priority
     settings.peering.standalone = ours.standalone
     settings.peering.mandatory = not ours.standalone
-    settings.batching.worker_limit = ours.max_workers
+    settings.queueing.worker_limit = ours.max_workers
     settings.posting.level = logging.INFO
     settings.persistence.finalizer = "modelyard.io/finalizer"
 
@@ -41,20 +41,44 @@ def run(ours: Settings, *, stop_flag: asyncio.Event | threading.Event | None = N
 
 async def operate(ours: Settings, *, stop_flag: asyncio.Event | threading.Event | None = None,
                   ready_flag: asyncio.Event | threading.Event | None = None) -> None:
-    """Run the operator in the current event loop until ``stop_flag`` is set."""
+    """Run the operator in the current event loop until ``stop_flag`` is set.
+
+    On the flag the operator task is cancelled rather than handed kopf's own stop flag: kopf's graceful
+    path waits up to 5 s for in-flight sub-tasks (an API request retrying during shutdown), while its
+    cancellation path stops them at once. Cleanup handlers run on both paths.
+    """
     import modelyard.handlers
 
     modelyard.handlers.SETTINGS = ours
-    await kopf.operator(
+    running = asyncio.create_task(kopf.operator(
         clusterwide=not ours.namespaces,
         namespaces=ours.namespaces,
         standalone=ours.standalone,
         priority=ours.priority,
         peering_name=ours.peering_name,
         liveness_endpoint=ours.liveness_endpoint,
-        stop_flag=stop_flag,
         ready_flag=ready_flag,
-    )
+    ))
+    if stop_flag is None:
+        await running
+        return
+    stopping = asyncio.create_task(_wait(stop_flag))
+    done, _ = await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if running in done:
+        stopping.cancel()
+        await running  # re-raise what ended it
+        return
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+
+
+async def _wait(flag: asyncio.Event | threading.Event) -> None:
+    if isinstance(flag, asyncio.Event):
+        await flag.wait()
+    else:
+        while not await asyncio.to_thread(flag.wait, 1.0):
+            pass
 
 
 def _log_format(name: str) -> kopf.LogFormat:

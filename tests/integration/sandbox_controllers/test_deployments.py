@@ -81,8 +81,11 @@ async def test_crash_loop_grows_restart_count(sandbox_cluster: SandboxHandle) ->
                      and c["state"].get("waiting", {}).get("reason") == "CrashLoopBackOff"), None)
     status = await sandbox_cluster.wait_for(looping)
     assert status["lastState"]["terminated"]["exitCode"] == 1
-    d = await sandbox_cluster.kube.get(DEPLOYMENTS, NS, "crash")
-    assert not d["status"].get("availableReplicas")
+
+    async def unavailable() -> bool:  # between two crashes the pod is briefly Running: the status follows
+        d = await sandbox_cluster.kube.get(DEPLOYMENTS, NS, "crash")
+        return not d["status"].get("availableReplicas") and d["status"].get("replicas") == 1
+    assert await sandbox_cluster.wait_for(unavailable)
 
 
 async def test_operator_runs_in_the_sandbox(sandbox: SandboxHandle) -> None:

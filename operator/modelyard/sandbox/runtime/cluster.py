@@ -70,6 +70,8 @@ class SandboxCluster:
         self.url = await self.api.start()
         self.kubeconfig = write_kubeconfig(self._kubeconfig or self.workdir / "kubeconfig", self.url)
         self.kube = KubeClient(Connection(self.url), backoff=0.05)
+        if self.runtime is not None:
+            self.runtime.kube = self.kube
         self.controllers = SimulatedControllers(self.url, self.behaviours, runtime=self.runtime,
                                                 unknown_images=self._unknown, resync=self._resync)
         await self.controllers.start()

@@ -1,0 +1,61 @@
+"""``modelyard sandbox up``: API server, simulated controllers, local pod runtime and the operator in one
+process, until Ctrl-C or SIGTERM (then everything stops and the port is freed; exit code 0)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from modelyard.sandbox.runtime.cluster import SandboxCluster
+
+#: What to do with pods the local runtime cannot run: "refuse" (Pending, reason ErrImageNotRunnable) or
+#: "simulate" (the programmable simulation: Running/Ready, or Succeeded for run-to-completion pods).
+UNKNOWN_IMAGES_ENV = "MODELYARD_SANDBOX_UNKNOWN_IMAGES"
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.sandbox_command == "up":
+        return asyncio.run(up(args, Path(args.kubeconfig).resolve()))
+    print(f"`modelyard sandbox {args.sandbox_command}` is not available yet", file=sys.stderr)
+    return 2
+
+
+async def up(args: argparse.Namespace, kubeconfig: Path) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cluster = SandboxCluster(crds=Path(args.crds), operator=not args.no_operator, port=args.port,
+                             kubeconfig=kubeconfig, local_runtime=True,
+                             unknown_images=os.environ.get(UNKNOWN_IMAGES_ENV, "refuse"))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await cluster.start()
+    print(_banner(cluster, args), flush=True)
+    try:
+        await stop.wait()
+    finally:
+        print("stopping the sandbox...", flush=True)
+        await cluster.stop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    print("sandbox stopped", flush=True)
+    return 0
+
+
+def _banner(cluster: SandboxCluster, args: argparse.Namespace) -> str:
+    operator = "without the operator" if args.no_operator else "with the Modelyard operator"
+    return "\n".join([
+        f"sandbox cluster up at {cluster.url} ({operator})",
+        f"kubeconfig: {cluster.kubeconfig}",
+        "",
+        f"  export KUBECONFIG={cluster.kubeconfig}",
+        "  kubectl get pods,deployments,jobs -A",
+        "  kubectl apply -f examples/",
+        "",
+        "Ctrl-C (or SIGTERM) stops it.",
+    ])

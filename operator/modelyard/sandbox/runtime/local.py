@@ -1,0 +1,162 @@
+"""The local pod runtime: pods the sandbox knows how to run become real local processes.
+
+Runnable: an image containing ``modelyard`` whose command/args name ``serve`` (the model server), a
+command running ``examples/trainers/...``, or any pod annotated ``sandbox.modelyard.io/run-local: "true"``.
+The first container runs (others are not started); each ``containerPort`` gets a free local port
+(annotation ``sandbox.modelyard.io/ports``: ``{"8080": 41234}``; ``podIP`` is 127.0.0.1), the
+termination message file is redirected into the sandbox directory, stdout/stderr are kept as the pod's
+log, readiness comes from the HTTP readinessProbe, restarts follow ``restartPolicy``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import json
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from modelyard.adapters.kube import MERGE, PODS, KubeClient
+from modelyard.sandbox.controllers import podstatus as ps
+from modelyard.sandbox.controllers.base import now
+from modelyard.sandbox.controllers.common import rfc3339
+from modelyard.sandbox.runtime import process
+
+JsonDict = dict[str, Any]
+Report = Callable[[JsonDict], Awaitable[None]]
+RUN_LOCAL = "sandbox.modelyard.io/run-local"
+PORTS = "sandbox.modelyard.io/ports"
+LOCAL_IP = "127.0.0.1"
+log = logging.getLogger(__name__)
+_LIVE_GROUPS: set[int] = set()
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    for pid in list(_LIVE_GROUPS):
+        process.kill_group(pid)
+
+
+def can_run_locally(pod: JsonDict) -> bool:
+    if (pod.get("metadata", {}).get("annotations") or {}).get(RUN_LOCAL) == "true":
+        return True
+    for c in pod.get("spec", {}).get("containers", [])[:1]:
+        words = [*c.get("command", []), *c.get("args", [])]
+        if "modelyard" in c.get("image", "") and "serve" in words:
+            return True
+        if any("examples/trainers/" in w for w in words):
+            return True
+    return False
+
+
+class LocalRuntime:
+    def __init__(self, workdir: Path, *, root: Path | None = None, kube: KubeClient | None = None,
+                 crash_backoff: float = 0.5) -> None:
+        self.workdir, self.root = workdir, root or Path.cwd()
+        self.kube = kube
+        self.crash_backoff = crash_backoff
+        self.pids: set[int] = set()
+
+    def can_run(self, pod: JsonDict) -> bool:
+        return can_run_locally(pod)
+
+    def pod_dir(self, namespace: str, name: str) -> Path:
+        return self.workdir / "pods" / namespace / name
+
+    def logs(self, namespace: str, name: str, container: str) -> str:
+        path = self.pod_dir(namespace, name) / f"{container}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    async def stop(self) -> None:
+        for pid in list(self.pids):
+            process.kill_group(pid)
+        self.pids.clear()
+
+    async def run(self, pod: JsonDict, report: Report) -> None:
+        container = pod["spec"]["containers"][0]
+        ports = {int(p["containerPort"]): process.free_port() for p in container.get("ports", [])}
+        await report(ps.pending_status(pod, rfc3339(now())))
+        await self._annotate_ports(pod, ports)
+        policy, restarts = pod["spec"].get("restartPolicy", "Always"), 0
+        while True:
+            end = await self._run_once(pod, container, ports, report, restarts)
+            if policy == "Never" or (policy == "OnFailure" and end.exit_code == 0):
+                await report(ps.terminated_status(pod, rfc3339(now()), end, pod_ip=LOCAL_IP, restarts=restarts))
+                return
+            restarts += 1
+            backoff = min(self.crash_backoff * 2 ** (restarts - 1), 10.0)
+            await report(ps.crashloop_status(pod, rfc3339(now()), end, pod_ip=LOCAL_IP, restarts=restarts,
+                                             backoff=backoff))
+            await asyncio.sleep(backoff)
+
+    async def _annotate_ports(self, pod: JsonDict, ports: dict[int, int]) -> None:
+        if self.kube is None or not ports:
+            return
+        md = pod["metadata"]
+        body = {"metadata": {"annotations": {PORTS: json.dumps({str(k): v for k, v in ports.items()})}}}
+        await self.kube.patch(PODS, md.get("namespace"), md["name"], body, content_type=MERGE)
+
+    async def _run_once(self, pod: JsonDict, container: JsonDict, ports: dict[int, int], report: Report,
+                        restarts: int) -> ps.Terminated:
+        md = pod["metadata"]
+        pdir = self.pod_dir(md.get("namespace", ""), md["name"])
+        term = pdir / "termination-log"
+        pdir.mkdir(parents=True, exist_ok=True)
+        term.write_text("")
+        env = process.build_env(pod, container, ports, term)
+        argv = process.map_args(process.build_argv(container, env), ports)
+        cwd = _working_dir(container, self.root)
+        started = rfc3339(now())
+        proc = await process.spawn(argv, env, cwd, pdir / f"{container.get('name', 'main')}.log")
+        self.pids.add(proc.pid)
+        _LIVE_GROUPS.add(proc.pid)
+        try:
+            probe = asyncio.create_task(self._readiness(pod, container, ports, report, started, restarts))
+            code = await proc.wait()
+            probe.cancel()
+        finally:
+            process.kill_group(proc.pid, signal.SIGKILL)
+            self.pids.discard(proc.pid)
+            _LIVE_GROUPS.discard(proc.pid)
+        code = code if code >= 0 else 128 - code
+        message = term.read_text(errors="replace")[:4096] if term.exists() else ""
+        return ps.Terminated(code, "Completed" if code == 0 else "Error", message, started, rfc3339(now()))
+
+    async def _readiness(self, pod: JsonDict, container: JsonDict, ports: dict[int, int], report: Report,
+                         started: str, restarts: int) -> None:
+        probe = container.get("readinessProbe")
+        await report(ps.running_status(pod, started, started_at=started, ready=probe is None, pod_ip=LOCAL_IP,
+                                       restarts=restarts))
+        if probe is None or "httpGet" not in probe:
+            return
+        url = _probe_url(probe["httpGet"], container, ports)
+        period = min(float(probe.get("periodSeconds", 1)), 0.2)
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+            while True:
+                with contextlib.suppress(aiohttp.ClientError, OSError, TimeoutError):
+                    async with session.get(url) as resp:
+                        if 200 <= resp.status < 400:
+                            break
+                await asyncio.sleep(period)
+        await report(ps.running_status(pod, rfc3339(now()), started_at=started, ready=True, pod_ip=LOCAL_IP,
+                                       restarts=restarts))
+
+
+def _working_dir(container: JsonDict, root: Path) -> Path:
+    """The container's ``workingDir`` when it exists here, else the sandbox's root (the checkout)."""
+    wanted = container.get("workingDir")
+    return Path(wanted) if wanted and Path(wanted).is_dir() else root
+
+
+def _probe_url(get: JsonDict, container: JsonDict, ports: dict[int, int]) -> str:
+    port = get.get("port")
+    if isinstance(port, str) and not port.isdigit():
+        port = next((p["containerPort"] for p in container.get("ports", []) if p.get("name") == port), 0)
+    local = ports.get(int(port or 0), int(port or 0))
+    return f"http://{LOCAL_IP}:{local}{get.get('path', '/')}"
