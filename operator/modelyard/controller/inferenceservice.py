@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -10,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from modelyard.adapters.kube import DEPLOYMENTS, MODELVERSIONS, PODS, KubeClient
+from modelyard.adapters.metrics import factory
 from modelyard.adapters.metrics.base import MetricsProvider, Target
 from modelyard.adapters.traffic import Routing, TrafficRouter, router_for
 from modelyard.adapters.traffic.replica_ratio import is_pod_ready
@@ -101,19 +101,9 @@ def should_skip_resync(body: dict[str, Any], index: Index) -> bool:
     return is_settled(obj.spec, obj.status, body["metadata"].get("generation"), desired)
 
 
-class _NoProvider:
-    """Until a metrics provider factory exists: every measurement is an Error, never a pass."""
-
-    async def measure(self, metric: AnalysisMetric, target: Target, now: datetime) -> Measurement:
-        return Measurement(metric.name, now, error="no metrics provider available in this build")
-
-
 def default_providers() -> Callable[[AnalysisMetric], MetricsProvider]:
-    """``adapters.metrics.provider_for`` when present, else a provider that only reports errors."""
-    factory = getattr(importlib.import_module("modelyard.adapters.metrics"), "provider_for", None)
-    if factory is None:
-        return lambda _metric: _NoProvider()
-    return lambda metric: factory(metric)
+    """The operator's providers (``adapters.metrics.factory``), looked up per call so tests can stand in."""
+    return lambda metric: factory.provider_for(metric.provider)
 
 
 async def observe(

@@ -51,10 +51,10 @@ def assess_measurement(metric: AnalysisMetric, m: Measurement) -> tuple[Verdict,
     >>> assess_measurement(spec, Measurement("errors", at, error="connection refused"))
     (<Verdict.ERROR: 'Error'>, 'connection refused')
     """
+    if m.requests is not None and m.requests < metric.min_requests:  # before errors: "no requests" is no error
+        return Verdict.INCONCLUSIVE, f"{m.requests:g} requests, fewer than the {metric.min_requests} needed to judge"
     if m.error is not None or m.value is None:
         return Verdict.ERROR, m.error or "the provider returned no value"
-    if m.requests is not None and m.requests < metric.min_requests:
-        return Verdict.INCONCLUSIVE, f"{m.requests:g} requests, fewer than the {metric.min_requests} needed to judge"
     if math.isnan(m.value) or math.isinf(m.value):
         return Verdict.INCONCLUSIVE, f"value {m.value} cannot be judged"
     if in_range(m.value, metric.threshold):

@@ -2,7 +2,7 @@
 
 The operator runs in the same process (the shared ``sandbox`` fixture), so the test drives the metric
 values by standing in for ``modelyard.adapters.metrics.provider_for``, the factory the controller
-looks up on every reconcile.
+looks up on every reconcile (``adapters.metrics.factory.provider_for``).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-import modelyard.adapters.metrics
 from modelyard.adapters.kube import INFERENCESERVICES, MODELVERSIONS, PODS, Ref
+from modelyard.adapters.metrics import factory
 from modelyard.adapters.metrics.base import Target
 from modelyard.api.inferenceservice import AnalysisMetric
 from modelyard.core.measurement import Measurement
@@ -57,7 +57,7 @@ class DrivenMetrics:
 @pytest.fixture
 def metrics(monkeypatch: pytest.MonkeyPatch) -> Iterator[DrivenMetrics]:
     driven = DrivenMetrics()
-    monkeypatch.setattr(modelyard.adapters.metrics, "provider_for", lambda _metric: driven, raising=False)
+    monkeypatch.setattr(factory, "provider_for", lambda _spec: driven)
     yield driven
 
 

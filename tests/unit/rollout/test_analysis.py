@@ -50,10 +50,14 @@ def metric(name: str = "errors", min_requests: int = 20, interval: str | None = 
         (Measurement("errors", T0, value=float("nan"), requests=50), {"max": 0.05}, Verdict.INCONCLUSIVE),
         (Measurement("errors", T0, value=float("inf"), requests=50), {"max": 0.05}, Verdict.INCONCLUSIVE),
         (Measurement("errors", T0, error="timeout"), {"max": 0.05}, Verdict.ERROR),
+        (Measurement("errors", T0, requests=0, error="no infer requests in the window"), {"max": 0.05},
+         Verdict.INCONCLUSIVE),
+        (Measurement("errors", T0, requests=500, error="bad query"), {"max": 0.05}, Verdict.ERROR),
         (Measurement("errors", T0), {"max": 0.05}, Verdict.ERROR),
     ],
     ids=["pass", "pass-on-bound", "fail", "in-range", "below-range", "too-little-traffic",
-         "no-traffic-bad-value-still-inconclusive", "traffic-unknown-judged", "nan", "inf", "error", "no-value"],
+         "no-traffic-bad-value-still-inconclusive", "traffic-unknown-judged", "nan", "inf", "error",
+         "no-requests-is-inconclusive-not-error", "error-with-traffic", "no-value"],
 )
 def test_assess_measurement(m: Measurement, bounds: dict[str, float], expected: Verdict) -> None:
     assert assess_measurement(metric(**bounds), m)[0] == expected
