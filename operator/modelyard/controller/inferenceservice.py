@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -48,6 +50,7 @@ from modelyard.render.serving import (
 logger = logging.getLogger(__name__)
 
 Index = Mapping[tuple[str, str], Iterable[VersionRecord]]
+SANDBOX_PORTS = "sandbox.modelyard.io/ports"
 FAILING_REASONS = ("CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError",
                    "InvalidImageName", "RunContainerError")
 
@@ -213,7 +216,7 @@ async def measure(
     verdict = status.analysis.verdict if status.analysis else Verdict.RUNNING
     if canary is None or status.canary_weight <= 0 or verdict != Verdict.RUNNING:
         return []
-    urls = [f"http://{p['status']['podIP']}:{spec.predictor.port}" for p in pods
+    urls = [pod_url(p, spec.predictor.port) for p in pods
             if p.get("metadata", {}).get("labels", {}).get(LABEL_MODELVERSION) == short_name(canary.model_version)
             and is_pod_ready(p) and p.get("status", {}).get("podIP")]
     window = parse_duration(spec.analysis.interval).total_seconds()
@@ -226,6 +229,15 @@ async def measure(
         except Exception as e:  # a provider must not raise; if one does, it is an Error measurement
             results.append(Measurement(metric.name, now, error=f"{type(e).__name__}: {e}"))
     return results
+
+
+def pod_url(pod: dict[str, Any], port: int) -> str:
+    """``http://<podIP>:<port>``; where a pod publishes its container port elsewhere (the sandbox's local
+    runtime maps it in ``sandbox.modelyard.io/ports``), that port."""
+    published = (pod.get("metadata", {}).get("annotations") or {}).get(SANDBOX_PORTS)
+    with contextlib.suppress(ValueError, TypeError, AttributeError):
+        port = int(json.loads(published).get(str(port), port)) if published else port
+    return f"http://{pod['status']['podIP']}:{port}"
 
 
 def calculate_serving_actions(

@@ -15,6 +15,7 @@ from modelyard.controller.inferenceservice import (
     Deps,
     build_routing,
     is_pinnable,
+    pod_url,
     reconcile_inferenceservice,
     should_skip_resync,
 )
@@ -257,3 +258,13 @@ def test_pinnable(phase: str | None, stalled: bool, deleting: bool, pinnable: bo
     record = VersionRecord(name="v", namespace=NS, uid="", model="iris", version="v", created="", uri="file:///m",
                            digest=DIGEST, format="sklearn", phase=phase, stalled=stalled, deleting=deleting)
     assert is_pinnable(record) is pinnable
+
+
+@pytest.mark.parametrize(
+    ("annotations", "url"),
+    [({}, "http://10.0.0.9:8080"), ({"sandbox.modelyard.io/ports": '{"8080": 41234}'}, "http://10.0.0.9:41234"),
+     ({"sandbox.modelyard.io/ports": "garbage"}, "http://10.0.0.9:8080")],
+    ids=["cluster", "sandbox-local-runtime", "unreadable-mapping"],
+)
+def test_pod_url(annotations: dict[str, str], url: str) -> None:
+    assert pod_url({"metadata": {"annotations": annotations}, "status": {"podIP": "10.0.0.9"}}, 8080) == url
