@@ -308,6 +308,10 @@ class AnalysisStatus(Model):
     """The running analysis of the canary (reset for each new canary)."""
 
     verdict: str = Field(default="Running", description="Running, Successful, Failed, Inconclusive or Error.")
+    started: datetime | None = Field(
+        default=None,
+        description="When the canary first took traffic; each metric is first measured a full interval later.",
+    )
     metrics: list[MetricStatus] = Field(default_factory=list, max_length=16, description="One entry per metric.")
 
 

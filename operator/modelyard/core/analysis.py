@@ -123,14 +123,14 @@ def assess_analysis(spec: Analysis, statuses: Sequence[MetricStatus]) -> Verdict
 
 
 def calculate_due_metrics(spec: Analysis, status: AnalysisStatus | None, now: datetime) -> list[AnalysisMetric]:
-    """The metrics whose interval has passed since their last measurement (all of them at first)."""
-    last = {m.name: m.last.time for m in (status.metrics if status else []) if m.last is not None}
-    due = []
-    for metric in spec.metrics:
-        interval = parse_duration(metric.interval or spec.interval)
-        if metric.name not in last or now - last[metric.name] >= interval:
-            due.append(metric)
-    return due
+    """The metrics whose interval has passed since their last measurement, or, for the first one, since
+    the canary started taking traffic (``status.started``): every window is a full one, so the first
+    measurement is not judged on the few requests of a window that had barely begun."""
+    if status is None or status.started is None:
+        return []
+    last = {m.name: m.last.time for m in status.metrics if m.last is not None}
+    return [metric for metric in spec.metrics
+            if now - last.get(metric.name, status.started) >= parse_duration(metric.interval or spec.interval)]
 
 
 def calculate_analysis_status(
@@ -149,7 +149,8 @@ def calculate_analysis_status(
         by_name[m.metric] = calculate_metric_status(by_name.get(m.metric, MetricStatus(name=m.metric)), verdict,
                                                     record)
     metrics = [by_name[name] for name in specs if name in by_name]
-    return AnalysisStatus(verdict=assess_analysis(spec, metrics).value, metrics=metrics)
+    return AnalysisStatus(verdict=assess_analysis(spec, metrics).value, metrics=metrics,
+                          started=status.started if status else None)
 
 
 def calculate_failing_measurements(spec: Analysis, status: AnalysisStatus | None) -> list[MeasurementRecord]:

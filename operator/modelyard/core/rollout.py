@@ -215,6 +215,8 @@ def _advance(ctx: _Ctx) -> None:
                 return
             if st.canary_weight != step.set_weight:
                 ctx.event(False, "WeightChanged", f"canary weight {st.canary_weight}% -> {step.set_weight}%")
+            if st.analysis is not None and st.analysis.started is None and step.set_weight > 0:
+                st.analysis.started = ctx.now  # the canary takes traffic from now on
             st.canary_weight = step.set_weight
         elif step.pause is None or step.pause.duration is None or ctx.now < started + parse_duration(
                 step.pause.duration):

@@ -73,6 +73,13 @@ def _model_env(version: ServedVersion) -> list[dict[str, Any]]:
     return [{"name": k, "value": v} for k, v in pairs.items() if v is not None]
 
 
+def _port_env(spec: InferenceServiceSpec) -> list[dict[str, Any]]:
+    """The reference server listens where the spec says (it defaults to 8080 otherwise)."""
+    if spec.predictor.runtime != RuntimeKind.MODELYARD:
+        return []
+    return [{"name": "MODELYARD_PORT", "value": str(spec.predictor.port)}]
+
+
 def build_container(spec: InferenceServiceSpec, version: ServedVersion, image: str) -> dict[str, Any]:
     """The model server container: the artifact and its digest in env, restricted, probed for readiness."""
     p = spec.predictor
@@ -80,7 +87,7 @@ def build_container(spec: InferenceServiceSpec, version: ServedVersion, image: s
     container: dict[str, Any] = {
         "name": "server",
         "image": p.image or image,
-        "env": _model_env(version) + [e.to_wire() for e in p.env],
+        "env": _model_env(version) + _port_env(spec) + [e.to_wire() for e in p.env],
         "ports": [{"name": "http", "containerPort": p.port, "protocol": "TCP"}],
         "readinessProbe": p.readiness_probe or {
             "httpGet": {"path": READY_PATH, "port": p.port}, "periodSeconds": 2, "failureThreshold": 3,

@@ -141,14 +141,19 @@ def test_unknown_metric_is_ignored_and_failing_measurements_are_reported() -> No
 
 
 @pytest.mark.parametrize(
-    ("last_minutes_ago", "interval", "due"),
-    [(None, None, True), (0.5, None, False), (1, None, True), (0.5, "20s", True), (0.2, "20s", False)],
-    ids=["never-measured", "interval-not-passed", "interval-passed", "own-interval-passed", "own-not-passed"],
+    ("started_minutes_ago", "last_minutes_ago", "interval", "due"),
+    [(None, None, None, False), (0.5, None, None, False), (1, None, None, True), (5, 0.5, None, False),
+     (5, 1, None, True), (5, 0.5, "20s", True), (5, 0.2, "20s", False)],
+    ids=["no-traffic-yet", "first-window-not-full", "first-window-full", "interval-not-passed", "interval-passed",
+         "own-interval-passed", "own-not-passed"],
 )
-def test_due_metrics(last_minutes_ago: float | None, interval: str | None, due: bool) -> None:
+def test_due_metrics(started_minutes_ago: float | None, last_minutes_ago: float | None, interval: str | None,
+                     due: bool) -> None:
     analysis = Analysis(interval="1m", metrics=[metric(interval=interval)])
-    status = None
+    started = None if started_minutes_ago is None else T0 - timedelta(minutes=started_minutes_ago)
+    status = AnalysisStatus(started=started)
     if last_minutes_ago is not None:
         status = calculate_analysis_status(
-            analysis, None, [Measurement("errors", T0 - timedelta(minutes=last_minutes_ago), value=0.0, requests=99)])
+            analysis, status, [Measurement("errors", T0 - timedelta(minutes=last_minutes_ago), value=0.0,
+                                           requests=99)])
     assert bool(calculate_due_metrics(analysis, status, T0)) is due

@@ -111,7 +111,7 @@ def test_pods_are_labelled_restricted_and_get_the_artifact() -> None:
     env = {e["name"]: e["value"] for e in pod["spec"]["containers"][0]["env"]}
     assert env == {"MODELYARD_MODEL_URI": "s3://models/iris/1", "MODELYARD_MODEL_DIGEST": V2.digest,
                    "MODELYARD_MODEL_FORMAT": "sklearn", "MODELYARD_MODEL_NAME": "iris",
-                   "MODELYARD_MODEL_VERSION": "v2"}
+                   "MODELYARD_MODEL_VERSION": "v2", "MODELYARD_PORT": "8080"}
     container = pod["spec"]["containers"][0]
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}

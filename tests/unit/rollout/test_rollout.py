@@ -109,6 +109,10 @@ def test_step_waits_for_canary_pods_before_moving_traffic() -> None:
     w.canary_ready_override = 1
     w.tick(after=1)
     assert w.status.canary_weight == 20 and w.status.current_step == 1
+    assert w.status.analysis is not None and w.status.analysis.started == w.now, "traffic starts the window"
+    started = w.now
+    w.tick(after=90)
+    assert w.status.analysis is not None and w.status.analysis.started == started
 
 
 def test_rollback_on_failed_metric_is_stalled_and_never_retried() -> None:
