@@ -90,7 +90,7 @@ class TrainingJobSpec(Model):
     env: list[EnvVar] = Field(default_factory=list, max_length=128, description="Extra environment variables.")
     resources: Resources = Field(default_factory=Resources, description="Resources of each training pod.")
     hyperparameters: dict[str, str | int | float | bool] = Field(
-        default_factory=dict,
+        default_factory=dict, max_length=128,
         description="Hyperparameters, handed to the trainer as HP_<NAME> env vars and as a JSON file "
         "named by MODELYARD_HYPERPARAMETERS_FILE.",
     )
@@ -136,7 +136,8 @@ class TrainingJobStatus(Model):
 
     phase: TrainingPhase | None = Field(default=None, description="Pending, Running, Suspended, Succeeded or Failed.")
     conditions: list[Condition] = Field(
-        default_factory=list, max_length=16, description="Ready, Reconciling, Stalled, Succeeded, Failed.",
+        default_factory=list, max_length=16,
+        description="Ready, Reconciling, Stalled, Succeeded, Failed, ArtifactRecorded, ModelRegistered.",
         json_schema_extra=CONDITIONS_LIST,
     )
     observed_generation: int | None = Field(default=None, description="The generation this status describes.")

@@ -45,10 +45,12 @@ async def post_event(kube: KubeClient, owner: Mapping[str, Any], event: EmitEven
     """A core/v1 Event about ``owner``; failing to post one is logged, never fatal."""
     meta = owner["metadata"]
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    name = {"name": f"{meta['name'][:253 - len(event.key) - 1]}.{event.key}"} if event.key else {
+        "generateName": f"{meta['name']}."}
     body = {
         "apiVersion": "v1",
         "kind": "Event",
-        "metadata": {"generateName": f"{meta['name']}.", "namespace": meta.get("namespace")},
+        "metadata": {**name, "namespace": meta.get("namespace")},
         "involvedObject": {
             "apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": meta["name"],
             "namespace": meta.get("namespace"), "uid": meta.get("uid"),
@@ -67,4 +69,6 @@ async def post_event(kube: KubeClient, owner: Mapping[str, Any], event: EmitEven
     try:
         await kube.create(EVENTS, meta.get("namespace"), body)
     except ApiError as e:
+        if event.key and e.conflict:
+            return  # posted before, by a reconcile that decided the same transition
         logger.warning("could not post event %s on %s: %s", event.reason, meta.get("name"), e)

@@ -18,7 +18,7 @@ from modelyard.adapters.kube import MODELVERSIONS, ApiError, KubeClient
 from modelyard.api.modelversion import ModelVersion
 from modelyard.controller.common import parse, parse_status, status_patch
 from modelyard.controller.execute import execute
-from modelyard.core.actions import Decision
+from modelyard.core.actions import Decision, EmitEvent
 from modelyard.core.modelversion import ModelVersionObserved, decide_modelversion, releases
 from modelyard.core.registry import VersionRecord, record_from_body
 from modelyard.core.registry_usage import Usage, usages_from_inferenceservice
@@ -86,17 +86,22 @@ async def nudge_modelversions(
 
 
 async def _reconcile_and_write(kube: KubeClient, body: dict[str, Any], indexes: RegistryIndexes, now: datetime) -> int:
+    """Decide, write the status with a resourceVersion precondition, then post the Events: a decision made
+    on a stale body loses the write (409) and posts nothing, so its Events are not posted twice."""
     meta = body["metadata"]
+    decision = calculate_decision(body, indexes, now)
+    events = [a for a in decision.actions if isinstance(a, EmitEvent)]
     try:
-        patch = await reconcile_modelversion(kube, body, indexes, now)
-        if not patch:
-            return 0
-        precondition = {"resourceVersion": meta["resourceVersion"]} if meta.get("resourceVersion") else {}
-        await kube.patch(MODELVERSIONS, meta.get("namespace"), meta["name"],
-                         {"metadata": precondition, "status": patch}, subresource="status")
+        await execute(kube, body, [a for a in decision.actions if not isinstance(a, EmitEvent)], now)
+        patch = {} if releases(decision) else status_patch(body, decision.status)
+        if patch:
+            precondition = {"resourceVersion": meta["resourceVersion"]} if meta.get("resourceVersion") else {}
+            await kube.patch(MODELVERSIONS, meta.get("namespace"), meta["name"],
+                             {"metadata": precondition, "status": patch}, subresource="status")
     except ApiError as e:
         if not (e.conflict or e.not_found):
             raise
         logger.debug("ModelVersion %s changed meanwhile (%s); its own handlers will converge", meta["name"], e)
         return 0
-    return 1
+    await execute(kube, body, events, now)
+    return 1 if patch else 0

@@ -50,6 +50,9 @@ class EmitEvent:
     type: str  # Normal | Warning
     reason: str  # CamelCase
     message: str
+    #: When set, the Event is named after it and posted at most once: two reconciles that decide the same
+    #: transition from the same state (racing writers) post one Event, not two. Empty: a fresh name each time.
+    key: str = ""
 
 
 Action = Apply | CreateIfAbsent | Patch | Delete | EmitEvent

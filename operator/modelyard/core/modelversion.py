@@ -20,8 +20,10 @@ otherwise                     Ready      Ready=True, reason Registered
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -120,7 +122,23 @@ def decide_modelversion(
     new.observed_generation = generation
     actions = calculate_events(old, new, state)
     new, protection = decide_protection(meta, new, now)
-    return Decision(status=new.to_wire(), actions=[*protection, *actions])
+    return Decision(status=new.to_wire(), actions=calculate_event_keys([*protection, *actions], meta, old))
+
+
+def calculate_event_keys(actions: Sequence[Action], meta: Mapping[str, Any], old: ModelVersionStatus) -> list[Action]:
+    """Key each Event by the object's uid, the status it was decided from, its reason and message.
+
+    Two writers (a ModelVersion handler and the nudge of an InferenceService change) may decide the same
+    transition from the same status at once; with the same key, the Event is posted once. A later
+    transition starts from a different status, so it gets a new key.
+    """
+    origin = json.dumps([meta.get("uid", ""), old.to_wire()], sort_keys=True)
+    return [replace(a, key=_short_hash(origin, a.reason, a.message)) if isinstance(a, EmitEvent) else a
+            for a in actions]
+
+
+def _short_hash(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:20]
 
 
 def calculate_consumers(

@@ -7,6 +7,7 @@ from typing import Any
 
 import kopf
 
+from modelyard.adapters.kube import ApiError
 from modelyard.api.modelversion import PROTECTION_FINALIZER
 from modelyard.controller.common import utcnow
 from modelyard.controller.modelversion import RegistryIndexes, nudge_modelversions, reconcile_modelversion
@@ -15,6 +16,8 @@ from modelyard.handlers.indexes import INFERENCESERVICES, MODELVERSIONS
 
 RESYNC_SECONDS = float(os.environ.get("MODELYARD_RESYNC_SECONDS", "5"))
 RETRY = {"timeout": 60, "retries": 20, "backoff": 5}
+#: How soon to decide again after a write lost a race (409): another handler of ours or a user moved first.
+CONFLICT_DELAY = min(1.0, RESYNC_SECONDS)
 
 
 def _indexes(kw: dict[str, Any]) -> RegistryIndexes:
@@ -28,22 +31,38 @@ def _deleting(body: kopf.Body, type: str | None, **_: Any) -> bool:
         meta.get("finalizers") or [])
 
 
+async def _reconcile(body: kopf.Body, memo: kopf.Memo, kw: dict[str, Any], *, on_conflict: str) -> dict[str, Any]:
+    """The status patch; on a 409 (the body is stale) retry soon ("retry") or leave it to the next event ("skip").
+
+    A 404 means the version is gone meanwhile (its finalizer released by another handler): nothing to do."""
+    try:
+        return await reconcile_modelversion(memo.kube, dict(body), _indexes(kw), utcnow())
+    except ApiError as e:
+        if e.not_found:
+            return {}
+        if not e.conflict:
+            raise
+        if on_conflict == "retry":
+            raise kopf.TemporaryError(f"changed meanwhile: {e.message}", delay=CONFLICT_DELAY) from e
+        return {}
+
+
 @kopf.on.resume(*MODELVERSIONS, **RETRY)  # type: ignore[arg-type]
 @kopf.on.create(*MODELVERSIONS, **RETRY)  # type: ignore[arg-type]
 @kopf.on.update(*MODELVERSIONS, **RETRY)  # type: ignore[arg-type]
 async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kw: Any) -> None:
-    patch.status.update(await reconcile_modelversion(memo.kube, dict(body), _indexes(kw), utcnow()))
+    patch.status.update(await _reconcile(body, memo, kw, on_conflict="retry"))
 
 
 @kopf.timer(*MODELVERSIONS, interval=RESYNC_SECONDS)
 async def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kw: Any) -> None:
     if not is_settled(body):
-        patch.status.update(await reconcile_modelversion(memo.kube, dict(body), _indexes(kw), utcnow()))
+        patch.status.update(await _reconcile(body, memo, kw, on_conflict="skip"))  # the next tick decides again
 
 
 @kopf.on.event(*MODELVERSIONS, when=_deleting)
 async def deleting(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kw: Any) -> None:
-    patch.status.update(await reconcile_modelversion(memo.kube, dict(body), _indexes(kw), utcnow()))
+    patch.status.update(await _reconcile(body, memo, kw, on_conflict="skip"))  # the change that won brings an event
 
 
 @kopf.on.event(*INFERENCESERVICES)

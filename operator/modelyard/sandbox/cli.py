@@ -11,7 +11,9 @@ import signal
 import sys
 from pathlib import Path
 
+from modelyard.sandbox.demo import Demo, play, prepare, summary
 from modelyard.sandbox.runtime.cluster import SandboxCluster
+from modelyard.sandbox.runtime.story import Pace
 
 #: What to do with pods the local runtime cannot run: "refuse" (Pending, reason ErrImageNotRunnable) or
 #: "simulate" (the programmable simulation: Running/Ready, or Succeeded for run-to-completion pods).
@@ -21,6 +23,8 @@ UNKNOWN_IMAGES_ENV = "MODELYARD_SANDBOX_UNKNOWN_IMAGES"
 def main(args: argparse.Namespace) -> int:
     if args.sandbox_command == "up":
         return asyncio.run(up(args, Path(args.kubeconfig).resolve()))
+    if args.sandbox_command == "demo":
+        return asyncio.run(demo(args, Path(args.kubeconfig).resolve()))
     print(f"`modelyard sandbox {args.sandbox_command}` is not available yet", file=sys.stderr)
     return 2
 
@@ -45,6 +49,41 @@ async def up(args: argparse.Namespace, kubeconfig: Path) -> int:
             loop.remove_signal_handler(sig)
     print("sandbox stopped", flush=True)
     return 0
+
+
+async def demo(args: argparse.Namespace, kubeconfig: Path, pace: Pace | None = None) -> int:
+    """The whole lifecycle, narrated; with ``--keep`` the sandbox stays up afterwards until Ctrl-C."""
+    logging.basicConfig(level=logging.ERROR, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    workdir = kubeconfig.parent
+    prepare(workdir)
+    cluster = SandboxCluster(crds=Path(getattr(args, "crds", "crds")), operator=True, kubeconfig=kubeconfig,
+                             local_runtime=True, unknown_images="refuse", workdir=workdir, resync=1.0)
+    story = Demo(cluster, pace or Pace(), Path.cwd(), sys.stdout)
+    story.say("starting the sandbox (API server, controllers, local pod runtime, the Modelyard operator) ...")
+    await cluster.start()
+    story.say(f"  ✓ sandbox up at {cluster.url}; artifacts in {story.artifacts}")
+    try:
+        code = await play(story)
+        if story.load is not None:
+            await story.load.stop()
+        print("\n" + summary(story), flush=True)
+        if args.keep:
+            print(_banner(cluster, argparse.Namespace(no_operator=False)), flush=True)
+            await _until_signal()
+    finally:
+        await cluster.stop()
+    return code
+
+
+async def _until_signal() -> None:
+    stop, loop = asyncio.Event(), asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
 def _banner(cluster: SandboxCluster, args: argparse.Namespace) -> str:

@@ -28,6 +28,10 @@ NAMESPACED: dict[tuple[str, str], set[str]] = {
     ("", "services"): CHILDREN_RW,
     ("", "configmaps"): CHILDREN_RW,
     ("", "pods"): READ,
+    # a TrainingJob waits (MissingReference) until what its pods reference exists: existence checks only
+    ("", "secrets"): {"get"},
+    ("", "persistentvolumeclaims"): {"get"},
+    ("", "serviceaccounts"): {"get"},
     ("autoscaling", "horizontalpodautoscalers"): CHILDREN_RW,
     ("gateway.networking.k8s.io", "httproutes"): CHILDREN_RW,
 }

@@ -106,6 +106,22 @@ async def test_nudge_leaves_a_changed_object_to_its_own_handlers(status: int) ->
     assert await nudge_modelversions(kube, serving, build([body], [serving]), NOW) == 0  # type: ignore[arg-type]
 
 
+async def test_nudge_posts_no_event_when_its_status_write_loses() -> None:
+    body = mv_body()  # finalizer present, no status yet: the decision has Events to post
+    serving = isvc_body(status={"stable": {"modelVersion": "iris-v1"}})
+    kube = FakeKube(fail=ApiError(409, "Conflict", "changed"))
+    assert await nudge_modelversions(kube, serving, build([body], [serving]), NOW) == 0  # type: ignore[arg-type]
+    assert [c for c in kube.calls if c[0] == "create"] == []
+
+
+async def test_nudge_posts_events_after_its_status_write() -> None:
+    body = mv_body()
+    serving = isvc_body(status={"stable": {"modelVersion": "iris-v1"}})
+    kube = FakeKube()
+    assert await nudge_modelversions(kube, serving, build([body], [serving]), NOW) == 1  # type: ignore[arg-type]
+    assert [(c[0], c[3]) for c in kube.calls][:2] == [("patch", "status"), ("create", None)]
+
+
 async def test_nudge_raises_other_errors() -> None:
     body = mv_body()
     serving = isvc_body(status={"stable": {"modelVersion": "iris-v1"}})

@@ -44,6 +44,7 @@ class SandboxCluster:
         self._workdir = Path(workdir) if workdir else None
         self._local, self._unknown, self._resync = local_runtime, unknown_images, resync
         self.runtime: Any = None
+        self.endpoints: Any = None
         self.controllers: SimulatedControllers | None = None
         self.kube: KubeClient | None = None
         self.url = ""
@@ -75,6 +76,8 @@ class SandboxCluster:
         self.controllers = SimulatedControllers(self.url, self.behaviours, runtime=self.runtime,
                                                 unknown_images=self._unknown, resync=self._resync)
         await self.controllers.start()
+        if self._local:
+            await self._start_endpoints()
         if self.with_operator:
             await self._start_operator()
 
@@ -86,6 +89,13 @@ class SandboxCluster:
         runtime = LocalRuntime(self.workdir)
         self.api.ctx.log_source = runtime.logs
         return runtime
+
+    async def _start_endpoints(self) -> None:
+        """Services and HTTPRoutes get local endpoints (reverse proxies over the ready local pods)."""
+        from modelyard.sandbox.runtime.endpoints import LocalEndpoints
+
+        self.endpoints = LocalEndpoints(self.url)
+        await self.endpoints.start()
 
     async def _start_operator(self) -> None:
         """The operator runs in its own thread and event loop: kopf treats every task of its loop as its
@@ -114,6 +124,9 @@ class SandboxCluster:
         await self._stop_operator_thread()
         if self.controllers is not None:
             await self.controllers.stop()
+        if self.endpoints is not None:
+            await self.endpoints.stop()
+            self.endpoints = None
         if self.runtime is not None:
             await self.runtime.stop()
         if self.kube is not None:

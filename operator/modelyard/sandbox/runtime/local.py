@@ -26,7 +26,7 @@ from modelyard.adapters.kube import MERGE, PODS, KubeClient
 from modelyard.sandbox.controllers import podstatus as ps
 from modelyard.sandbox.controllers.base import now
 from modelyard.sandbox.controllers.common import rfc3339
-from modelyard.sandbox.runtime import process
+from modelyard.sandbox.runtime import process, volumes
 
 JsonDict = dict[str, Any]
 Report = Callable[[JsonDict], Awaitable[None]]
@@ -109,8 +109,10 @@ class LocalRuntime:
         term = pdir / "termination-log"
         pdir.mkdir(parents=True, exist_ok=True)
         term.write_text("")
-        env = process.build_env(pod, container, ports, term)
-        argv = process.map_args(process.build_argv(container, env), ports)
+        mounts = await volumes.materialize(self.kube, pod, container, pdir)
+        env = _server_defaults(container, ports, process.build_env(pod, container, ports, term))
+        env = {k: self._remap(v, mounts) for k, v in env.items()}
+        argv = [self._remap(a, mounts) for a in process.map_args(process.build_argv(container, env), ports)]
         cwd = _working_dir(container, self.root)
         started = rfc3339(now())
         proc = await process.spawn(argv, env, cwd, pdir / f"{container.get('name', 'main')}.log")
@@ -118,6 +120,7 @@ class LocalRuntime:
         _LIVE_GROUPS.add(proc.pid)
         try:
             probe = asyncio.create_task(self._readiness(pod, container, ports, report, started, restarts))
+            probe.add_done_callback(_retrieve)  # a probe that outlives its pod (404) just ends
             code = await proc.wait()
             probe.cancel()
         finally:
@@ -128,24 +131,52 @@ class LocalRuntime:
         message = term.read_text(errors="replace")[:4096] if term.exists() else ""
         return ps.Terminated(code, "Completed" if code == 0 else "Error", message, started, rfc3339(now()))
 
+    def _remap(self, text: str, mounts: dict[str, Path]) -> str:
+        """Paths under a mounted volume point at its local copy (paths already in the sandbox stay)."""
+        return text if text.startswith(str(self.workdir)) else volumes.remap(text, mounts)
+
     async def _readiness(self, pod: JsonDict, container: JsonDict, ports: dict[int, int], report: Report,
                          started: str, restarts: int) -> None:
+        """Probe for as long as the container runs, like the kubelet: Ready after a success, unready after
+        ``failureThreshold`` failures in a row (period: 0.2 s until first Ready, then ``periodSeconds`` up to 1 s)."""
         probe = container.get("readinessProbe")
         await report(ps.running_status(pod, started, started_at=started, ready=probe is None, pod_ip=LOCAL_IP,
                                        restarts=restarts))
         if probe is None or "httpGet" not in probe:
             return
         url = _probe_url(probe["httpGet"], container, ports)
-        period = min(float(probe.get("periodSeconds", 1)), 0.2)
+        period, threshold = min(float(probe.get("periodSeconds", 1)), 1.0), int(probe.get("failureThreshold", 3))
+        ready, failures = False, 0
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
             while True:
-                with contextlib.suppress(aiohttp.ClientError, OSError, TimeoutError):
-                    async with session.get(url) as resp:
-                        if 200 <= resp.status < 400:
-                            break
-                await asyncio.sleep(period)
-        await report(ps.running_status(pod, rfc3339(now()), started_at=started, ready=True, pod_ip=LOCAL_IP,
-                                       restarts=restarts))
+                ok = await _probe_once(session, url)
+                failures = 0 if ok else failures + 1
+                if ok != ready and (ok or failures >= threshold):
+                    ready = ok
+                    await report(ps.running_status(pod, rfc3339(now()), started_at=started, ready=ready,
+                                                   pod_ip=LOCAL_IP, restarts=restarts))
+                await asyncio.sleep(period if ready else min(period, 0.2))
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+async def _probe_once(session: aiohttp.ClientSession, url: str) -> bool:
+    with contextlib.suppress(aiohttp.ClientError, OSError, TimeoutError):
+        async with session.get(url) as resp:
+            return 200 <= resp.status < 400
+    return False
+
+
+def _server_defaults(container: JsonDict, ports: dict[int, int], env: dict[str, str]) -> dict[str, str]:
+    """The model server listens on its container port by default: tell it the mapped local one (and loopback)."""
+    words = [*container.get("command", []), *container.get("args", [])]
+    if ports and "modelyard" in container.get("image", "") and "serve" in words:
+        env.setdefault("MODELYARD_PORT", str(next(iter(ports.values()))))
+        env.setdefault("MODELYARD_HOST", LOCAL_IP)
+    return env
 
 
 def _working_dir(container: JsonDict, root: Path) -> Path:

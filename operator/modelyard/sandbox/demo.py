@@ -1,0 +1,260 @@
+"""``modelyard sandbox demo`` (``make demo``): the whole lifecycle in the sandbox, narrated as it happens.
+
+A script of steps; each applies a manifest (or sends load), waits on a condition with a deadline and prints
+one line. A step whose machinery is not in this checkout yet says so plainly and the demo exits non-zero
+(3); a step that fails stops the story (exit 1). Everything is written under ``.sandbox/`` (artifacts in
+``.sandbox/artifacts`` as ``file://`` URIs, pod logs, the kubeconfig).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import shutil
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from modelyard.adapters.kube import INFERENCESERVICES, MODELVERSIONS, SERVICES, TRAININGJOBS, KubeClient
+from modelyard.sandbox.runtime.cluster import SandboxCluster
+from modelyard.sandbox.runtime.load import LoadGenerator
+from modelyard.sandbox.runtime.story import (
+    SERVICE,
+    TRAINER,
+    Pace,
+    condition,
+    inferenceservice,
+    served,
+    trainingjob,
+    version_name,
+)
+
+JsonDict = dict[str, Any]
+NS = "default"
+EXIT_FAILED, EXIT_UNAVAILABLE = 1, 3
+
+
+class StepFailed(Exception):
+    """The story cannot go on: the message says why."""
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a step needs in this checkout, and the branch that brings it."""
+
+    branch: str
+    modules: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+
+    def missing(self, root: Path) -> list[str]:
+        gone = [m for m in self.modules if importlib.util.find_spec(m) is None]
+        return gone + [f for f in self.files if not (root / f).exists()]
+
+
+TRAINING = Needs("training", ("modelyard.controller.trainingjob",), (TRAINER,))
+SERVING = Needs("rollout", ("modelyard.controller.inferenceservice", "modelyard.serving.app"))
+
+
+@dataclass
+class Row:
+    step: str
+    outcome: str
+    seconds: float
+    status: str  # ok, failed, unavailable
+
+
+@dataclass
+class Demo:
+    """The running story: the cluster, where things are written, what happened so far."""
+
+    cluster: SandboxCluster
+    pace: Pace
+    root: Path
+    out: TextIO
+    rows: list[Row] = field(default_factory=list)
+    load: LoadGenerator | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def kube(self) -> KubeClient:
+        assert self.cluster.kube is not None
+        return self.cluster.kube
+
+    @property
+    def artifacts(self) -> Path:
+        return self.cluster.workdir / "artifacts"
+
+    def say(self, text: str) -> None:
+        print(f"[{time.monotonic() - self.started:6.1f}s] {text}", file=self.out, flush=True)
+
+    async def wait(self, what: str, check: Callable[[], Awaitable[str | None]]) -> str:
+        """Poll ``check`` (None: not yet; raises StepFailed: never) until it answers, within the step deadline."""
+        deadline = time.monotonic() + self.pace.step_timeout
+        while time.monotonic() < deadline:
+            answer = await check()
+            if answer is not None:
+                return answer
+            await asyncio.sleep(0.2)
+        raise StepFailed(f"timed out after {self.pace.step_timeout:.0f}s waiting for {what}")
+
+
+Run = Callable[[Demo], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    needs: tuple[Needs, ...]
+    run: Run
+
+
+async def train(demo: Demo, version: str, bad: bool = False) -> str:
+    body = trainingjob(version, demo.artifacts, bad=bad, namespace=NS)
+    await demo.kube.create(TRAININGJOBS, NS, body)
+    name = body["metadata"]["name"]
+
+    async def done() -> str | None:
+        tj = await demo.kube.get(TRAININGJOBS, NS, name)
+        status = tj.get("status", {})
+        if status.get("phase") == "Failed":
+            raise StepFailed(f"TrainingJob {name} failed: {condition(tj, 'Failed').get('message', '')}")
+        if status.get("phase") != "Succeeded":
+            return None
+        metrics = status.get("metrics") or {}
+        shown = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if k in ("accuracy", "f1_macro"))
+        return f"TrainingJob {name} Succeeded: {shown or 'no metrics'}" + (" (the bad-model variant)" if bad else "")
+    return await demo.wait(f"TrainingJob {name} to finish", done)
+
+
+async def registered(demo: Demo, version: str) -> str:
+    name = version_name(version)
+
+    async def ready() -> str | None:
+        mv = await demo.kube.get_or_none(MODELVERSIONS, NS, name)
+        if mv is None or condition(mv, "Ready").get("status") != "True":
+            return None
+        artifact = mv["spec"].get("artifact", {})
+        return f"ModelVersion {name} registered: {artifact.get('uri', '')} ({str(artifact.get('digest', ''))[:19]}…)"
+    return await demo.wait(f"ModelVersion {name} to be Ready", ready)
+
+
+async def serve(demo: Demo) -> str:
+    await demo.kube.create(INFERENCESERVICES, NS, inferenceservice(demo.pace, NS))
+    return await _serving(demo, version_name("v1"))
+
+
+async def _serving(demo: Demo, version: str) -> str:
+    async def ready() -> str | None:
+        isvc = await demo.kube.get(INFERENCESERVICES, NS, SERVICE)
+        ready = condition(isvc, "Ready").get("status") == "True"
+        if served(isvc, "stable") != version or served(isvc, "canary") or not ready:
+            return None
+        url = demo.cluster.endpoints.url(SERVICES, NS, SERVICE)
+        return f"InferenceService {SERVICE} Ready, serving {version} at {url}"
+    return await demo.wait(f"InferenceService {SERVICE} to serve {version}", ready)
+
+
+async def send_load(demo: Demo) -> str:
+    url = demo.cluster.endpoints.url(SERVICES, NS, SERVICE)
+    if url is None:
+        raise StepFailed(f"service {SERVICE} has no local endpoint")
+    demo.load = LoadGenerator(url + f"/v2/models/{SERVICE}/infer", rps=demo.pace.load_rps)
+    demo.load.start()
+    await demo.wait("20 answered requests", lambda: _answered(demo, 20))
+    return demo.load.summary()
+
+
+async def _answered(demo: Demo, n: int) -> str | None:
+    assert demo.load is not None
+    return "ok" if demo.load.total >= n else None
+
+
+async def canary_started(demo: Demo, version: str) -> str:
+    name = version_name(version)
+
+    async def started() -> str | None:
+        isvc = await demo.kube.get(INFERENCESERVICES, NS, SERVICE)
+        if served(isvc, "canary") != name:
+            return None
+        return f"canary {name} started at {isvc['status'].get('canaryWeight', 0)}% of traffic"
+    return await demo.wait(f"a canary of {name}", started)
+
+
+async def rolled_back(demo: Demo) -> str:
+    name = version_name("v2")
+
+    async def stalled() -> str | None:
+        isvc = await demo.kube.get(INFERENCESERVICES, NS, SERVICE)
+        stall = condition(isvc, "Stalled")
+        if stall.get("status") != "True":
+            return None
+        if stall.get("reason") != "RolledBack":
+            raise StepFailed(f"Stalled for another reason: {stall.get('reason')}: {stall.get('message')}")
+        return f"{name} rolled back: {stall.get('message', '')}"
+    return await demo.wait(f"{name} to be rolled back", stalled)
+
+
+async def promoted(demo: Demo) -> str:
+    return await _serving(demo, version_name("v3"))
+
+
+STORY: tuple[Step, ...] = (
+    Step("train iris v1 (scikit-learn, for real)", (TRAINING,), lambda d: train(d, "v1")),
+    Step("register ModelVersion iris-v1", (TRAINING,), lambda d: registered(d, "v1")),
+    Step("serve it: InferenceService iris", (SERVING,), serve),
+    Step("send load to its URL", (SERVING,), send_load),
+    Step("train iris v2 (the bad-model variant)", (TRAINING,), lambda d: train(d, "v2", bad=True)),
+    Step("iris-v2 starts a canary", (TRAINING, SERVING), lambda d: canary_started(d, "v2")),
+    Step("analysis fails, iris-v2 rolled back", (SERVING,), rolled_back),
+    Step("train iris v3 (a good model)", (TRAINING,), lambda d: train(d, "v3")),
+    Step("iris-v3 canary analysed and promoted", (SERVING,), promoted),
+)
+
+
+async def play(demo: Demo, story: tuple[Step, ...] = STORY) -> int:
+    """Run the steps in order; returns the exit code (0 all done, 1 a step failed, 3 steps not available)."""
+    for i, step in enumerate(story):
+        missing = [(n.branch, m) for n in step.needs for m in n.missing(demo.root)]
+        if missing:
+            return _unavailable(demo, story[i:])
+        demo.say(f"{step.title} ...")
+        began = time.monotonic()
+        try:
+            outcome = await step.run(demo)
+        except StepFailed as e:
+            demo.rows.append(Row(step.title, str(e), time.monotonic() - began, "failed"))
+            demo.say(f"  ✗ {e}")
+            return EXIT_FAILED
+        demo.rows.append(Row(step.title, outcome, time.monotonic() - began, "ok"))
+        demo.say(f"  ✓ {outcome}")
+    return 0
+
+
+def _unavailable(demo: Demo, rest: tuple[Step, ...]) -> int:
+    for step in rest:
+        missing = sorted({f"{n.branch}: {m}" for n in step.needs for m in n.missing(demo.root)})
+        why = "needs " + "; ".join(missing) if missing else "after a step that is not available"
+        demo.rows.append(Row(step.title, f"not available yet ({why})", 0.0, "unavailable"))
+        demo.say(f"  - {step.title}: not available yet ({why})")
+    return EXIT_UNAVAILABLE
+
+
+def summary(demo: Demo) -> str:
+    width = max(len(r.step) for r in demo.rows) if demo.rows else 10
+    marks = {"ok": "✓", "failed": "✗", "unavailable": "-"}
+    lines = [f"  {'step':<{width}}  {'time':>6}  outcome"]
+    lines += [f"{marks[r.status]} {r.step:<{width}}  {r.seconds:5.1f}s  {r.outcome}" for r in demo.rows]
+    if demo.load is not None:
+        lines.append(f"  load: {demo.load.summary()}")
+    return "\n".join(lines)
+
+
+def prepare(workdir: Path) -> None:
+    """A fresh run: last run's artifacts and pod files go; nothing is written outside ``workdir``."""
+    for sub in ("artifacts", "pods"):
+        shutil.rmtree(workdir / sub, ignore_errors=True)
+    (workdir / "artifacts").mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("MODELYARD_RESYNC_SECONDS", "1")
