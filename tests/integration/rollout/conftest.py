@@ -25,7 +25,6 @@ from tests.integration.conftest import SandboxHandle
 
 NS = "default"
 ENDPOINTS = Ref("", "v1", "endpoints")
-CRDS = Ref("apiextensions.k8s.io", "v1", "customresourcedefinitions", namespaced=False)
 DIGEST = "sha256:" + "d" * 64
 FAST_ROLLOUT: dict[str, Any] = {
     "steps": [{"setWeight": 25}, {"pause": {"duration": "600ms"}}, {"setWeight": 50}, {"pause": {"duration": "600ms"}}],
@@ -132,15 +131,3 @@ async def rollout(sandbox: SandboxHandle, metrics: DrivenMetrics) -> AsyncIterat
 def condition(status: dict[str, Any], type_: str) -> tuple[str, str] | None:
     c = next((c for c in status.get("conditions") or [] if c.get("type") == type_), None)
     return None if c is None else (c["status"], c["reason"])
-
-
-HTTPROUTE_CRD: dict[str, Any] = {
-    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-    "metadata": {"name": "httproutes.gateway.networking.k8s.io"},
-    "spec": {"group": "gateway.networking.k8s.io", "scope": "Namespaced",
-             "names": {"plural": "httproutes", "singular": "httproute", "kind": "HTTPRoute",
-                       "listKind": "HTTPRouteList"},
-             "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
-                 "type": "object", "properties": {"spec": {"type": "object",
-                                                           "x-kubernetes-preserve-unknown-fields": True}}}}}]},
-}

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
+import json
 import threading
 from typing import Any
 
 import pytest
 import yaml
 
-from modelyard.adapters.kube import DEPLOYMENTS, HTTPROUTES, INFERENCESERVICES, SERVICES, TRAININGJOBS
+from modelyard.adapters.kube import (
+    DEPLOYMENTS,
+    HTTPROUTES,
+    INFERENCESERVICES,
+    MODELVERSIONS,
+    SERVICES,
+    TRAININGJOBS,
+)
+from modelyard.sandbox.controllers import Outcome
 from modelyard.sandbox.runtime.cluster import SandboxCluster
 from tests.integration.conftest import ROOT
 
-from .conftest import CRDS, HTTPROUTE_CRD, NS, DrivenMetrics, Rollout, condition, inferenceservice
+from .conftest import NS, DrivenMetrics, Rollout, condition, inferenceservice
 
 STABLE_V1 = {"modelVersion": "iris-v1"}
 
@@ -158,17 +166,19 @@ async def test_tracked_model_picks_up_a_version_from_a_trainingjob(rollout: Roll
     await rollout.version("iris-v1")
     await rollout.sandbox.kube.create(INFERENCESERVICES, NS, inferenceservice({"track": {"model": "iris"}}))
     await rollout.until("v1 healthy", stable_is("iris-v1"))
-    if importlib.util.find_spec("modelyard.controller.trainingjob") is None:
-        pytest.skip("the TrainingJob controller is not on this branch yet: no ModelVersion gets registered")
+    report = {"artifact": {"uri": "s3://models/iris/v2/model.joblib", "digest": "sha256:" + "7" * 64,
+                           "format": "sklearn"}, "metrics": {"accuracy": 0.97}}
+    rollout.sandbox.behaviours.add(Outcome(exit_code=0, message=json.dumps(report)),
+                                   labels={"modelyard.io/trainingjob": "iris-train"})
     job = {"apiVersion": "modelyard.io/v1alpha1", "kind": "TrainingJob", "metadata": {"name": "iris-train"},
-           "spec": {"model": "iris", "image": "trainer:1"}}
-    try:
-        await rollout.sandbox.kube.create(TRAININGJOBS, NS, job)
-    except Exception as e:  # the training controller may not be on main yet
-        pytest.skip(f"TrainingJob not available: {e}")
-    st = await rollout.until("a trained version promoted", lambda s: (s.get("stable") or {}).get(
+           "spec": {"model": "iris", "image": "ghcr.io/modelyard/trainers:0.1.0", "version": "v2",
+                    "output": {"uri": "s3://models/iris"}}}
+    await rollout.sandbox.kube.create(TRAININGJOBS, NS, job)
+    st = await rollout.until("the trained version promoted on its own", lambda s: (s.get("stable") or {}).get(
         "modelVersion", "iris-v1") != "iris-v1" and s.get("phase") == "Healthy", within=30)
-    assert st["history"][0]["outcome"] == "Promoted"
+    assert st["history"][0]["outcome"] == "Promoted" and st["stable"]["digest"] == "sha256:" + "7" * 64
+    mv = await rollout.sandbox.kube.get(MODELVERSIONS, NS, st["stable"]["modelVersion"])
+    assert mv["spec"]["lineage"]["trainingJob"]["name"] == "iris-train"
 
 
 async def test_tracked_model_picks_up_a_new_modelversion(rollout: Rollout) -> None:
@@ -198,8 +208,6 @@ async def test_operator_restart_mid_step_resumes(rollout: Rollout, at: str) -> N
 
 
 async def test_gateway_api_router_weights_the_httproute(rollout: Rollout) -> None:
-    await rollout.sandbox.kube.create(CRDS, None, HTTPROUTE_CRD)
-    await asyncio.sleep(0.2)
     await serving_v1(rollout, traffic={"router": "gatewayAPI", "parentRefs": [{"name": "public"}],
                                        "hostnames": ["iris.example.com"]})
     await rollout.version("iris-v2")
