@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -234,3 +235,25 @@ async def test_the_pinned_example_serves_in_the_sandbox(rollout: Rollout) -> Non
     st = await rollout.until("example healthy", stable_is("iris-v2"))
     assert await rollout.ready_pods("iris-v2") == body["spec"]["predictor"]["replicas"]
     assert condition(st, "Ready") == ("True", "Healthy")
+
+
+@pytest.mark.parametrize("state", ["healthy", "rolled-back"])
+async def test_a_settled_service_makes_no_writes(rollout: Rollout, metrics: DrivenMetrics, state: str) -> None:
+    """No hot loop on our own writes: once Healthy (or Stalled after a rollback), nothing is written."""
+    await serving_v1(rollout)
+    if state == "rolled-back":
+        await rollout.version("iris-v2")
+        metrics.set(0.9)
+        await rollout.pin("iris-v2")
+        await rollout.until("rolled back", lambda s: condition(s, "Stalled") == ("True", "RolledBack"))
+        await rollout.until("scaled down", lambda s: not s.get("retiring"))
+    requests = rollout.sandbox.requests
+
+    def quiet() -> bool:
+        writes = [r for r in requests.select(writes_only=True) if r.plural != "events"]
+        return not writes or time.monotonic() - writes[-1].at > 1.0
+    await rollout.sandbox.wait_for(quiet, message="the last reactions written")
+    since = requests.mark()
+    await asyncio.sleep(2.0)  # ten resync periods of the operator
+    writes = {k: v for k, v in requests.counts(since=since, writes_only=True).items() if k[1] != "events"}
+    assert writes == {}, f"writes while settled: {writes}"
