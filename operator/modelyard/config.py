@@ -25,6 +25,7 @@ class Settings:
     standalone: bool = True  # ha.enabled=false -> no peering
     peering_name: str = "modelyard"  # ha.peeringName
     priority: int = 0  # ha: distinct priority per replica
+    peering_lifetime: int = 60  # env MODELYARD_PEERING_LIFETIME (extraEnv): seconds a silent replica counts as alive
     liveness_endpoint: str | None = "http://0.0.0.0:8081/healthz"  # probes.port
     metrics_port: int = 8080  # metrics.port; 0 disables
     log_format: str = "plain"  # logging.format: plain | json
@@ -43,6 +44,7 @@ class Settings:
         s.standalone = not _env_bool("MODELYARD_PEERING", not s.standalone)
         s.peering_name = os.environ.get("MODELYARD_PEERING_NAME", s.peering_name)
         s.priority = int(os.environ.get("MODELYARD_PRIORITY", s.priority))
+        s.peering_lifetime = int(os.environ.get("MODELYARD_PEERING_LIFETIME", s.peering_lifetime))
         s.metrics_port = int(os.environ.get("MODELYARD_METRICS_PORT", s.metrics_port))
         s.log_format = os.environ.get("MODELYARD_LOG_FORMAT", s.log_format)
         s.log_level = os.environ.get("MODELYARD_LOG_LEVEL", s.log_level)

@@ -23,11 +23,15 @@ def configure_kopf(settings: kopf.OperatorSettings, ours: Settings) -> None:
     settings.watching.connect_timeout = 30
     settings.peering.name = ours.peering_name
     settings.peering.priority = ours.priority
+    settings.peering.lifetime = ours.peering_lifetime
     settings.peering.standalone = ours.standalone
     settings.peering.mandatory = not ours.standalone
     settings.queueing.worker_limit = ours.max_workers
     settings.posting.level = logging.INFO
     settings.persistence.finalizer = "modelyard.io/finalizer"
+    # Handler progress in annotations only: kopf's default also writes status.kopf, which our structural
+    # schemas do not declare (the API server would prune it, or refuse it under strict validation).
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage()
 
 
 def run(ours: Settings, *, stop_flag: asyncio.Event | threading.Event | None = None,

@@ -39,8 +39,8 @@ def kubectl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
         cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert proc.stdout is not None
-        banner = proc.stdout.readline()  # the sandbox prints its URL once it serves
-        assert "http://127.0.0.1:" in banner, banner
+        banner = [proc.stdout.readline() for _ in range(3)]  # the sandbox prints its URL once it serves
+        assert any("http://127.0.0.1:" in line for line in banner), banner
         yield [str(binary), "--kubeconfig", str(kubeconfig), "--request-timeout=20s"]
     finally:
         proc.send_signal(signal.SIGTERM)

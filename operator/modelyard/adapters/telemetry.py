@@ -8,9 +8,12 @@ namespace and which are removed when the object goes away.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
+import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
@@ -72,26 +75,128 @@ T = TypeVar("T")
 
 
 def instrumented(controller: str) -> Callable[[Callable[P, Awaitable[T]]], Callable[P, Awaitable[T]]]:
-    """Count and time each call of an async handler under ``controller``; errors re-raised."""
+    """Count and time each call of an async handler under ``controller``; errors re-raised.
+
+    While the handler runs, every log line carries the object it is about (see :func:`object_ref`).
+    """
 
     def wrap(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
         @functools.wraps(fn)
         async def timed(*args: P.args, **kwargs: P.kwargs) -> T:
+            token = CURRENT_OBJECT.set(object_ref(kwargs.get("body")))
             started = time.perf_counter()
             try:
                 result = await fn(*args, **kwargs)
-            except Exception:
-                RECONCILE_TOTAL.labels(controller, "error").inc()
-                RECONCILE_ERRORS.labels(controller).inc()
+            except Exception as e:
+                requeue = type(e).__name__ == "TemporaryError"  # kopf's "try again later", not a failure
+                RECONCILE_TOTAL.labels(controller, "requeue" if requeue else "error").inc()
+                if not requeue:
+                    RECONCILE_ERRORS.labels(controller).inc()
                 raise
             finally:
                 RECONCILE_TIME.labels(controller).observe(time.perf_counter() - started)
+                CURRENT_OBJECT.reset(token)
             RECONCILE_TOTAL.labels(controller, "success").inc()
             return result
 
         return timed
 
     return wrap
+
+
+# -- Logs: the object a line is about ------------------------------------------------------------------
+
+CURRENT_OBJECT: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "modelyard_current_object", default=None)
+
+
+def object_ref(body: Any) -> dict[str, Any] | None:
+    """The reference kopf's log formatters print (``[namespace/name]``, or ``object`` in JSON)."""
+    if not isinstance(body, Mapping):
+        return None
+    meta = body.get("metadata") or {}
+    return {"apiVersion": body.get("apiVersion"), "kind": body.get("kind"), "name": meta.get("name"),
+            "uid": meta.get("uid"), "namespace": meta.get("namespace")}
+
+
+def install_object_log_context() -> None:
+    """Make every log record made inside an instrumented handler carry its object (idempotent).
+
+    kopf's own per-object loggers already do; this covers the module loggers of controller/ and
+    adapters/. The attribute is ``k8s_ref``, which kopf's text and JSON formatters render; the record
+    gets no ``settings``, so kopf does not also post it as a Kubernetes Event.
+    """
+    factory = logging.getLogRecordFactory()
+    if getattr(factory, "modelyard", False):
+        return
+
+    def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        ref = CURRENT_OBJECT.get()
+        if ref is not None and not hasattr(record, "k8s_ref"):
+            record.k8s_ref = ref
+        return record
+
+    make.modelyard = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(make)
+
+
+# -- Liveness: are the watches delivering what the API holds? ---------------------------------------
+
+Key = tuple[str, str]  # (resource plural, object uid)
+
+
+@dataclass
+class WatchTracker:
+    """The object versions the operator's watches delivered, against what the API lists.
+
+    A watch is stuck when the API holds an object version that the watch has not delivered for longer
+    than a grace period while the watch made no progress on that object. An idle cluster is never
+    stuck: when nothing changes, everything listed was delivered by the initial listing. Time is an
+    argument (seconds on any monotonic clock).
+
+    >>> t = WatchTracker()
+    >>> t.saw("mv", "u1", "5")
+    >>> t.assess("mv", [("u1", "5")], now=0.0, grace=60)
+    []
+    >>> t.assess("mv", [("u1", "7")], now=10.0, grace=60)
+    []
+    >>> t.assess("mv", [("u1", "7")], now=80.0, grace=60)
+    ['mv u1: resourceVersion 7 listed but not delivered for 70s']
+    >>> t.saw("mv", "u1", "7"); t.assess("mv", [("u1", "7")], now=81.0, grace=60)
+    []
+    """
+
+    seen: dict[Key, str] = field(default_factory=dict)
+    lagging: dict[Key, tuple[float, str | None]] = field(default_factory=dict)  # since, seen rv then
+
+    def saw(self, plural: str, uid: str, resource_version: str, *, deleted: bool = False) -> None:
+        """A watch delivered this object version (or its deletion)."""
+        if deleted:
+            self.seen.pop((plural, uid), None)
+            self.lagging.pop((plural, uid), None)
+        else:
+            self.seen[(plural, uid)] = resource_version
+
+    def assess(self, plural: str, listed: Iterable[tuple[str, str]], now: float, grace: float) -> list[str]:
+        """What is stuck among ``listed`` (uid, resourceVersion) pairs; remembers what lags since when."""
+        stuck, current = [], set()
+        for uid, rv in listed:
+            key = (plural, uid)
+            current.add(key)
+            seen = self.seen.get(key)
+            if seen == rv:
+                self.lagging.pop(key, None)
+                continue
+            since, seen_then = self.lagging.get(key, (now, seen))
+            if seen_then != seen:  # the watch moved on since: progress, not stuck
+                since = now
+            self.lagging[key] = (since, seen)
+            if now - since > grace:
+                stuck.append(f"{plural} {uid}: resourceVersion {rv} listed but not delivered for {now - since:.0f}s")
+        for key in [k for k in self.lagging if k[0] == plural and k not in current]:
+            del self.lagging[key]
+        return stuck
 
 
 def record_service_state(namespace: str, name: str, phase: str | None, weight: int) -> None:

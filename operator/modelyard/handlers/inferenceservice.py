@@ -7,6 +7,7 @@ from typing import Any
 
 import kopf
 
+from modelyard.adapters.telemetry import instrumented
 from modelyard.controller.common import utcnow
 from modelyard.controller.inferenceservice import (
     Deps,
@@ -32,11 +33,13 @@ def _write(patch: kopf.Patch, status: dict[str, Any]) -> None:
 @kopf.on.resume(*RESOURCE, timeout=300, backoff=5)
 @kopf.on.create(*RESOURCE, timeout=300, backoff=5)
 @kopf.on.update(*RESOURCE, timeout=300, backoff=5)
+@instrumented("inferenceservice")
 async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kw: Any) -> None:
     _write(patch, await reconcile_inferenceservice(dict(body), _deps(memo, kw[INDEX]), utcnow()))
 
 
-@kopf.timer(*RESOURCE, interval=RESYNC_SECONDS, initial_delay=RESYNC_SECONDS)
+@kopf.timer(*RESOURCE, interval=RESYNC_SECONDS, initial_delay=RESYNC_SECONDS, timeout=300, backoff=5)
+@instrumented("inferenceservice")
 async def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kw: Any) -> None:
     if not should_skip_resync(dict(body), kw[INDEX]):
         _write(patch, await reconcile_inferenceservice(dict(body), _deps(memo, kw[INDEX]), utcnow()))

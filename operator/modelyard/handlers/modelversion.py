@@ -8,6 +8,7 @@ from typing import Any
 import kopf
 
 from modelyard.adapters.kube import ApiError
+from modelyard.adapters.telemetry import instrumented
 from modelyard.api.modelversion import PROTECTION_FINALIZER
 from modelyard.controller.common import utcnow
 from modelyard.controller.modelversion import RegistryIndexes, nudge_modelversions, reconcile_modelversion
@@ -50,21 +51,25 @@ async def _reconcile(body: kopf.Body, memo: kopf.Memo, kw: dict[str, Any], *, on
 @kopf.on.resume(*MODELVERSIONS, **RETRY)  # type: ignore[arg-type]
 @kopf.on.create(*MODELVERSIONS, **RETRY)  # type: ignore[arg-type]
 @kopf.on.update(*MODELVERSIONS, **RETRY)  # type: ignore[arg-type]
+@instrumented("modelversion")
 async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kw: Any) -> None:
     patch.status.update(await _reconcile(body, memo, kw, on_conflict="retry"))
 
 
 @kopf.timer(*MODELVERSIONS, interval=RESYNC_SECONDS)
+@instrumented("modelversion")
 async def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kw: Any) -> None:
     if not is_settled(body):
         patch.status.update(await _reconcile(body, memo, kw, on_conflict="skip"))  # the next tick decides again
 
 
 @kopf.on.event(*MODELVERSIONS, when=_deleting)
+@instrumented("modelversion")
 async def deleting(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kw: Any) -> None:
     patch.status.update(await _reconcile(body, memo, kw, on_conflict="skip"))  # the change that won brings an event
 
 
 @kopf.on.event(*INFERENCESERVICES)
+@instrumented("modelversion")
 async def nudge(body: kopf.Body, memo: kopf.Memo, **kw: Any) -> None:
     await nudge_modelversions(memo.kube, dict(body), _indexes(kw), utcnow())

@@ -7,6 +7,7 @@ from typing import Any
 
 import kopf
 
+from modelyard.adapters.telemetry import instrumented
 from modelyard.controller.common import utcnow
 from modelyard.controller.trainingjob import reconcile_trainingjob, should_skip
 
@@ -17,6 +18,7 @@ RESYNC_SECONDS = float(os.environ.get("MODELYARD_RESYNC_SECONDS", "5"))
 @kopf.on.resume(*RESOURCE, timeout=120, retries=None, backoff=5)
 @kopf.on.create(*RESOURCE, timeout=120, retries=None, backoff=5)
 @kopf.on.update(*RESOURCE, timeout=120, retries=None, backoff=5)
+@instrumented("trainingjob")
 async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
     status = await reconcile_trainingjob(memo.kube, dict(body), utcnow())
     if status:
@@ -24,6 +26,7 @@ async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: An
 
 
 @kopf.timer(*RESOURCE, interval=RESYNC_SECONDS, timeout=120, backoff=5)
+@instrumented("trainingjob")
 async def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
     if should_skip(dict(body), utcnow()):
         return

@@ -34,7 +34,7 @@ def test_sandbox_up_serves_until_sigterm_then_frees_the_port(tmp_path: Path) -> 
     try:
         assert proc.stdout is not None
         banner = [proc.stdout.readline() for _ in range(3)]  # blocks until the sandbox prints it
-        assert f"http://127.0.0.1:{port}" in banner[0], banner
+        assert any(f"http://127.0.0.1:{port}" in line for line in banner), banner
         assert kubeconfig.exists() and _port_open(port)
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=30)

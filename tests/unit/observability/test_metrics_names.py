@@ -58,3 +58,19 @@ def test_service_gauges_are_removed_with_the_object() -> None:
     assert REGISTRY.get_sample_value("modelyard_rollout_status", {"namespace": "ns", "name": "svc"}) == 3
     telemetry.forget_service("ns", "svc")
     assert REGISTRY.get_sample_value("modelyard_rollout_status", {"namespace": "ns", "name": "svc"}) is None
+
+
+class TemporaryError(Exception):
+    """Named like kopf's: the handler asks to be called again later."""
+
+
+async def test_instrumented_counts_a_requeue_apart_from_errors() -> None:
+    @instrumented("unit-requeue")
+    async def later() -> None:
+        raise TemporaryError("again")
+
+    with pytest.raises(TemporaryError):
+        await later()
+    labels = {"controller": "unit-requeue", "result": "requeue"}
+    assert REGISTRY.get_sample_value("modelyard_reconcile_total", labels) == 1
+    assert REGISTRY.get_sample_value("modelyard_reconcile_errors_total", {"controller": "unit-requeue"}) is None

@@ -103,6 +103,9 @@ class SandboxCluster:
         from modelyard.config import Settings
         from modelyard.runner import operate
 
+        # In a thread kopf cannot install signal handlers and warns so once per start: expected here.
+        logging.getLogger("kopf._core.reactor.running").setLevel(logging.ERROR)
+
         self._old_kubeconfig = os.environ.get("KUBECONFIG")
         _point_kube_clients_at(self.kubeconfig)
         settings = Settings(liveness_endpoint=None, metrics_port=0, watch_server_timeout=30,

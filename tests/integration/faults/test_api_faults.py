@@ -1,0 +1,96 @@
+"""The API failing under the operator: 500s, 429 with Retry-After, 409 conflicts, slow answers, dropped
+watches. Every object still gets its status, the operator backs off, and it does not hot-loop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from modelyard.sandbox.faults import FaultRule
+from tests.integration.conftest import SandboxHandle
+from tests.integration.observability.helpers import KINDS, NAMESPACE, example, get, reconciled
+
+SEED = int(os.environ.get("MODELYARD_FAULT_SEED", "20261122"))
+PER_KIND = 3
+MAX_ACCEPTED_WRITES = 10  # per object: status writes, finalizer, kopf's annotations (9 seen without faults)
+OURS = "modelyard.io"
+
+SCENARIOS: dict[str, list[dict[str, Any]]] = {
+    "500s": [dict(group=OURS, verb="patch", status=500, probability=0.5, times=20)],
+    "429-retry-after": [dict(group=OURS, verb="patch", status=429, retry_after=1, times=6)],
+    "slow-responses": [dict(group=OURS, delay=0.3), dict(plural="events", delay=0.3)],
+    "dropped-watches": [dict(group=OURS, drop_watch_after=1, times=15)],
+}
+# 409s do not converge on main yet: kopf does not retry a status patch refused with 409; only a resync timer
+# brings the object back, and InferenceService has none yet (branch rollout adds it).
+CONFLICTS_NOT_YET = pytest.mark.xfail(reason="409: no resync timer for InferenceService on main yet; kopf does not "
+                                      "retry a status patch refused with 409", strict=False)
+CONFLICTS: dict[str, list[dict[str, Any]]] = {
+    "409-conflicts": [dict(group=OURS, verb="patch", status=409, probability=0.5, times=20)],
+    "everything-at-once": [dict(group=OURS, verb="patch", status=500, probability=0.2, times=10),
+                           dict(group=OURS, verb="patch", status=429, retry_after=1, probability=0.2, times=5),
+                           dict(group=OURS, verb="patch", status=409, probability=0.2,
+                                times=10),
+                           dict(group=OURS, delay=0.1, probability=0.5),
+                           dict(group=OURS, drop_watch_after=2, times=10)],
+}
+PARAMS = [pytest.param(v, id=k) for k, v in SCENARIOS.items()] + [
+    pytest.param(v, id=k, marks=CONFLICTS_NOT_YET) for k, v in CONFLICTS.items()]
+
+
+@pytest.mark.parametrize("scenario", PARAMS)
+async def test_operator_converges_and_does_not_hot_loop(sandbox: SandboxHandle, scenario: list[dict[str, Any]],
+                                                        request: pytest.FixtureRequest) -> None:
+    sandbox.faults.reseed(SEED)
+    rules = [sandbox.faults.add(FaultRule(**spec)) for spec in scenario]
+    mark = sandbox.requests.mark()
+    names = {kind: [f"fault-{kind.lower()}-{i}" for i in range(PER_KIND)] for kind in KINDS}
+    for kind, objs in names.items():
+        for name in objs:
+            await sandbox.kube.create(KINDS[kind], NAMESPACE, example(kind, name))
+    for kind, objs in names.items():
+        for name in objs:
+            await sandbox.wait_for(lambda k=kind, n=name: _reconciled(sandbox, k, n), timeout=30,
+                                   message=f"{kind} {name} reconciled under faults")
+    injected = sum(r.hits for r in rules)
+    sandbox.faults.clear()
+    writes = [r for r in sandbox.requests.select(since=mark, writes_only=True, group=OURS) if r.name]
+    accepted = Counter(r.name for r in writes if r.code < 400)
+    assert max(accepted.values()) <= MAX_ACCEPTED_WRITES, accepted  # retries replace refused writes, no more
+    # Writes refused with an injected code: no more than the faults injected (a retry per fault, not a loop).
+    codes = {spec["status"] for spec in scenario if spec.get("status")}
+    refused = Counter(r.code for r in writes if r.code >= 400)
+    assert sum(n for code, n in refused.items() if code in codes) <= injected, refused
+    _assert_backed_off(sandbox, mark, scenario)
+    await sandbox.wait_for(lambda: _quiet(sandbox, 1.0), timeout=30, message="no writes once the faults stop")
+    assert sandbox.cluster.operator_running
+    checked = sum(len(v) for v in names.values())
+    print(f"\nfault summary [{request.node.callspec.id}] seed={SEED}: runs=1 faults injected={injected} "
+          f"final states checked={checked} writes={len(writes)} refused={dict(refused)} "
+          f"(accepted max/object {max(accepted.values())})")
+
+
+def _assert_backed_off(sandbox: SandboxHandle, mark: int, scenario: list[dict[str, Any]]) -> None:
+    """After a 429 on an object, the next write to it waits at least about Retry-After."""
+    if not any(spec.get("status") == 429 and spec.get("probability", 1.0) == 1.0 for spec in scenario):
+        return
+    records = [r for r in sandbox.requests.select(since=mark, group=OURS) if r.verb == "patch"]
+    gaps = [next((later.at - r.at for later in records[i + 1:] if (later.name, later.subresource, later.user_agent)
+                  == (r.name, r.subresource, r.user_agent)), None) for i, r in enumerate(records) if r.code == 429]
+    retried = [g for g in gaps if g is not None]
+    print(f"\n429 retry gaps (s): {sorted(round(g, 2) for g in retried)}")
+    assert retried and min(retried) >= 0.5, f"retried too soon after 429: {sorted(retried)[:5]}"
+
+
+async def _reconciled(sandbox: SandboxHandle, kind: str, name: str) -> bool:
+    return reconciled(await get(sandbox.kube, kind, name))
+
+
+async def _quiet(sandbox: SandboxHandle, seconds: float) -> bool:
+    mark = sandbox.requests.mark()
+    await asyncio.sleep(seconds)
+    return sandbox.requests.count(since=mark, writes_only=True) == 0
