@@ -39,7 +39,7 @@ class OneOf(Model):
     def _exactly_one_set(self) -> OneOf:
         chosen = [f for f in self.one_of if getattr(self, f) is not None]
         if len(chosen) != 1:
-            wire = [self.model_fields[f].alias or f for f in self.one_of]
+            wire = [type(self).model_fields[f].alias or f for f in self.one_of]
             raise ValueError(f"set exactly one of {', '.join(wire)}")
         return self
 
@@ -74,6 +74,10 @@ class ModelSource(OneOf):
     model_version: Name | None = Field(default=None, description="Name of the ModelVersion to serve.")
     track: Track | None = Field(default=None, description="Follow a model's newest passing version.")
     gates: list[Gate] = Field(default_factory=list, max_length=16, description="Offline gates for a candidate.")
+    retry: int = Field(
+        default=0, ge=0,
+        description="Raise to retry versions rejected earlier (status.rejections with a lower retry are forgotten).",
+    )
 
 
 class Autoscaling(Model):
@@ -263,41 +267,89 @@ class ServicePhase(StrEnum):
 
 
 class ServedVersion(Model):
-    """A ModelVersion being served."""
+    """A ModelVersion being served, with what the pods need to load it (so status alone can re-render them)."""
 
     model_version: str = Field(description="Name of the ModelVersion.")
     digest: str | None = Field(default=None, description="Its artifact digest.")
+    uri: str | None = Field(default=None, description="Its artifact URI.")
+    format: str | None = Field(default=None, description="Its artifact format.")
+    model: str | None = Field(default=None, description="The model it is a version of.")
+    version: str | None = Field(default=None, description="Its version within the model.")
+    verified: bool = Field(
+        default=False,
+        description="A ready pod of the modelyard runtime loaded the artifact (it refuses a digest that differs).",
+    )
 
 
 class MeasurementRecord(Model):
-    """The last measurement of one metric."""
+    """One measurement of one metric, as judged."""
 
     metric: str = Field(description="Metric name.")
     verdict: str = Field(description="Successful, Failed, Inconclusive or Error.")
     value: float | None = Field(default=None, description="Measured value.")
+    requests: float | None = Field(default=None, description="Requests the value is based on, when known.")
     message: str | None = Field(default=None, description="Error or explanation.")
     time: datetime = Field(description="When it was taken.")
 
 
-class AnalysisStatus(Model):
-    """Counters of the running analysis (reset for each new canary)."""
+class MetricStatus(Model):
+    """Counters of one metric of the running analysis (Argo Rollouts' meanings)."""
 
+    name: str = Field(description="Metric name.")
     successful: int = Field(default=0, ge=0, description="Successful measurements.")
     failed: int = Field(default=0, ge=0, description="Failed measurements.")
     inconclusive: int = Field(default=0, ge=0, description="Inconclusive measurements.")
     errors: int = Field(default=0, ge=0, description="Provider errors.")
     consecutive_errors: int = Field(default=0, ge=0, description="Provider errors in a row.")
-    last_measured: datetime | None = Field(default=None, description="When the metrics were last measured.")
-    measurements: list[MeasurementRecord] = Field(default_factory=list, max_length=16, description="Last of each.")
+    last: MeasurementRecord | None = Field(default=None, description="The last measurement.")
+
+
+class AnalysisStatus(Model):
+    """The running analysis of the canary (reset for each new canary)."""
+
+    verdict: str = Field(default="Running", description="Running, Successful, Failed, Inconclusive or Error.")
+    started: datetime | None = Field(
+        default=None,
+        description="When the canary first took traffic; each metric is first measured a full interval later.",
+    )
+    metrics: list[MetricStatus] = Field(default_factory=list, max_length=16, description="One entry per metric.")
 
 
 class HistoryEntry(Model):
     """One finished rollout."""
 
     model_version: str = Field(description="The candidate.")
-    outcome: str = Field(description="Promoted, RolledBack, Aborted or GateFailed.")
+    outcome: str = Field(description="Promoted, RolledBack, Aborted, GateFailed or Superseded.")
     message: str | None = Field(default=None, description="Why.")
     time: datetime = Field(description="When it ended.")
+
+
+class Rejection(Model):
+    """A version this service refused; not tried again until spec.model.retry is raised above ``retry``."""
+
+    model_version: str = Field(description="The refused ModelVersion.")
+    reason: str = Field(description="RolledBack, Aborted or GateFailed.")
+    message: str = Field(default="", description="Why, in words.")
+    time: datetime = Field(description="When it was refused.")
+    retry: int = Field(default=0, ge=0, description="spec.model.retry when it was refused.")
+    measurements: list[MeasurementRecord] = Field(
+        default_factory=list, max_length=16, description="The measurements that failed it."
+    )
+
+
+class Retiring(Model):
+    """A version traffic has left; its Deployment is removed at ``scaleDownAt``."""
+
+    model_version: str = Field(description="Name of the ModelVersion.")
+    scale_down_at: datetime = Field(description="When its Deployment is deleted.")
+    drain: bool = Field(default=True, description="Keep its pods until then (false: scaled to zero at once).")
+
+
+class Handled(Model):
+    """The values of the command annotations already acted upon, so a restart never acts twice."""
+
+    promote: str | None = Field(default=None, description="Last modelyard.io/promote value handled.")
+    abort: str | None = Field(default=None, description="Last modelyard.io/abort value handled.")
 
 
 class InferenceServiceStatus(Model):
@@ -310,6 +362,7 @@ class InferenceServiceStatus(Model):
     observed_generation: int | None = Field(default=None, description="The generation this status describes.")
     stable: ServedVersion | None = Field(default=None, description="The version taking the stable traffic.")
     canary: ServedVersion | None = Field(default=None, description="The version under analysis.")
+    canary_started: datetime | None = Field(default=None, description="When the canary was created.")
     current_step: int | None = Field(default=None, ge=0, description="Index into spec.rollout.steps.")
     step_started: datetime | None = Field(default=None, description="When the current step began.")
     canary_weight: int = Field(default=0, ge=0, le=100, description="Percent of traffic on the canary.")
@@ -317,6 +370,11 @@ class InferenceServiceStatus(Model):
     rejected: list[str] = Field(
         default_factory=list, max_length=256, description="ModelVersions this service refused; not retried."
     )
+    rejections: list[Rejection] = Field(
+        default_factory=list, max_length=256, description="Why each rejected version was refused."
+    )
+    retiring: list[Retiring] = Field(default_factory=list, max_length=16, description="Versions being scaled down.")
+    handled: Handled = Field(default_factory=Handled, description="Command annotations already acted upon.")
     history: list[HistoryEntry] = Field(default_factory=list, max_length=100, description="Finished rollouts.")
     url: str | None = Field(default=None, description="Where to send inference requests.")
     message: str | None = Field(default=None, description="A human-readable summary of the state.")
