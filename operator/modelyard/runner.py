@@ -15,26 +15,6 @@ from modelyard.config import Settings
 logger = logging.getLogger(__name__)
 
 
-def configure_kopf(settings: kopf.OperatorSettings, ours: Settings) -> None:
-    """Apply our settings to kopf's: watch timeouts, peering, progress storage, concurrency."""
-    settings.watching.server_timeout = ours.watch_server_timeout
-    settings.watching.client_timeout = ours.watch_client_timeout
-    settings.watching.inactivity_timeout = ours.watch_inactivity_timeout
-    settings.watching.connect_timeout = 30
-    settings.peering.name = ours.peering_name
-    settings.peering.priority = ours.priority
-    settings.peering.lifetime = ours.peering_lifetime
-    settings.peering.standalone = ours.standalone
-    settings.peering.mandatory = not ours.standalone
-    settings.queueing.worker_limit = ours.max_workers
-    settings.queueing.idle_timeout = ours.worker_idle_seconds
-    settings.posting.level = logging.WARNING  # our own Events tell the story; kopf would add one per handler run
-    settings.persistence.finalizer = "modelyard.io/finalizer"
-    # Handler progress in annotations only: kopf's default also writes status.kopf, which our structural
-    # schemas do not declare (the API server would prune it, or refuse it under strict validation).
-    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage()
-
-
 def run(ours: Settings, *, stop_flag: asyncio.Event | threading.Event | None = None,
         ready_flag: asyncio.Event | threading.Event | None = None) -> None:
     """Run the operator until stopped (blocking)."""
@@ -52,10 +32,10 @@ async def operate(ours: Settings, *, stop_flag: asyncio.Event | threading.Event 
     path waits up to 5 s for in-flight sub-tasks (an API request retrying during shutdown), while its
     cancellation path stops them at once. Cleanup handlers run on both paths.
     """
-    import modelyard.handlers
+    import modelyard.handlers  # noqa: F401  (registers the handlers)
 
-    modelyard.handlers.SETTINGS = ours
     running = asyncio.create_task(kopf.operator(
+        memo=kopf.Memo(settings=ours),
         clusterwide=not ours.namespaces,
         namespaces=ours.namespaces,
         standalone=ours.standalone,

@@ -1,8 +1,5 @@
 """kopf decorators only; each handler a few lines that hand over to ``modelyard.controller``."""
 
-from modelyard.config import Settings
 from modelyard.handlers import indexes, inferenceservice, modelversion, probes, startup, trainingjob
 
-SETTINGS = Settings()
-
-__all__ = ["SETTINGS", "indexes", "inferenceservice", "modelversion", "probes", "startup", "trainingjob"]
+__all__ = ["indexes", "inferenceservice", "modelversion", "probes", "startup", "trainingjob"]

@@ -2,24 +2,44 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import kopf
 
 from modelyard.adapters.kube import KubeClient, connection_from_environment
 from modelyard.adapters.telemetry import serve_metrics
+from modelyard.config import Settings
+
+
+def configure_kopf(settings: kopf.OperatorSettings, ours: Settings) -> None:
+    """Apply our settings to kopf's: watch timeouts, peering, progress storage, concurrency."""
+    settings.watching.server_timeout = ours.watch_server_timeout
+    settings.watching.client_timeout = ours.watch_client_timeout
+    settings.watching.inactivity_timeout = ours.watch_inactivity_timeout
+    settings.watching.connect_timeout = 30
+    settings.peering.name = ours.peering_name
+    settings.peering.priority = ours.priority
+    settings.peering.lifetime = ours.peering_lifetime
+    settings.peering.standalone = ours.standalone
+    settings.peering.mandatory = not ours.standalone
+    settings.queueing.worker_limit = ours.max_workers
+    settings.queueing.idle_timeout = ours.worker_idle_seconds
+    settings.posting.level = logging.WARNING  # our own Events tell the story; kopf would add one per handler run
+    settings.persistence.finalizer = "modelyard.io/finalizer"
+    # Handler progress in annotations only: kopf's default also writes status.kopf, which our structural
+    # schemas do not declare (the API server would prune it, or refuse it under strict validation).
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage()
 
 
 @kopf.on.startup()
 async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
-    from modelyard import handlers
-    from modelyard.runner import configure_kopf
-
-    configure_kopf(settings, handlers.SETTINGS)
-    memo.settings = handlers.SETTINGS
+    """``memo.settings`` is what ``runner.operate`` was given (defaults when kopf runs this module alone)."""
+    ours: Settings = memo.get("settings") or Settings.from_env()
+    memo.settings = ours
+    configure_kopf(settings, ours)
     memo.kube = KubeClient(connection_from_environment())
-    port = handlers.SETTINGS.metrics_port
-    memo.metrics_server = serve_metrics(port) if port else None
+    memo.metrics_server = serve_metrics(ours.metrics_port) if ours.metrics_port else None
 
 
 @kopf.on.cleanup()

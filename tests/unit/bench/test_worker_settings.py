@@ -6,7 +6,7 @@ import kopf
 import pytest
 
 from modelyard.config import Settings
-from modelyard.runner import configure_kopf
+from modelyard.handlers.startup import configure_kopf
 
 
 @pytest.mark.parametrize(("env", "workers", "idle"), [
