@@ -12,11 +12,15 @@ import contextvars
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from modelyard.api.inferenceservice import AnalysisMetric, HistoryEntry, InferenceServiceStatus
+from modelyard.core.analysis import assess_measurement
+from modelyard.core.measurement import Measurement
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -211,6 +215,50 @@ def forget_service(namespace: str, name: str) -> None:
     for gauge in (CANARY_WEIGHT, ROLLOUT_STATUS):
         with contextlib.suppress(KeyError):
             gauge.remove(namespace, name)
+
+
+# -- Rollouts: what one InferenceService decision finished ---------------------------------------------
+
+ROLLBACK_OUTCOMES = ("RolledBack", "Aborted")  # a canary that took traffic went back to stable
+ROLLBACK_CAUSES = (("pods failing", "PodsFailing"), ("not ready within", "ReadyDeadline"),
+                   ("failed analysis (Error)", "AnalysisError"), ("failed analysis", "AnalysisFailed"),
+                   ("made no progress", "ProgressDeadline"))
+
+
+def record_rollout(meta: Mapping[str, Any], before: InferenceServiceStatus, after: InferenceServiceStatus,
+                   metrics: Sequence[AnalysisMetric], measurements: Iterable[Measurement]) -> None:
+    """Everything one InferenceService decision tells the metrics: its gauges, the measurements judged,
+    and the rollouts (and rollbacks) it finished. A decision whose status write is refused (409) is made
+    again and counted again: counters count decisions, as controller-runtime's count reconciles."""
+    record_service_state(meta.get("namespace", ""), meta.get("name", ""), after.phase,
+                         after.canary_weight if after.canary is not None else 0)
+    for verdict in calculate_measurement_verdicts(metrics, measurements):
+        ANALYSIS_MEASUREMENTS.labels(verdict).inc()
+    for entry in calculate_finished_rollouts(before.history, after.history):
+        ROLLOUTS_TOTAL.labels(entry.outcome).inc()
+        if entry.outcome in ROLLBACK_OUTCOMES:
+            ROLLBACKS_TOTAL.labels(calculate_rollback_reason(entry)).inc()
+
+
+def calculate_measurement_verdicts(metrics: Sequence[AnalysisMetric], measurements: Iterable[Measurement]) -> list[str]:
+    """The verdict of each measurement by the analysis rules (``core.analysis``); unknown metric: Error."""
+    by_name = {m.name: m for m in metrics}
+    return [assess_measurement(by_name[m.metric], m)[0].value if m.metric in by_name else "Error"
+            for m in measurements]
+
+
+def calculate_finished_rollouts(before: Sequence[HistoryEntry], after: Sequence[HistoryEntry]) -> list[HistoryEntry]:
+    """History entries the decision added (history is newest first and bounded, so compare by identity)."""
+    known = {(e.model_version, e.outcome, e.time) for e in before}
+    return [e for e in after if (e.model_version, e.outcome, e.time) not in known]
+
+
+def calculate_rollback_reason(entry: HistoryEntry) -> str:
+    """A bounded label for why a canary was rolled back, from the rollout's outcome and message."""
+    if entry.outcome != "RolledBack":
+        return entry.outcome
+    message = entry.message or ""
+    return next((reason for text, reason in ROLLBACK_CAUSES if text in message), "Other")
 
 
 def serve_metrics(port: int, addr: str = "0.0.0.0") -> Any:

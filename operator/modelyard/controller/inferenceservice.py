@@ -13,6 +13,7 @@ from typing import Any
 from modelyard.adapters.kube import DEPLOYMENTS, MODELVERSIONS, PODS, KubeClient
 from modelyard.adapters.metrics import factory
 from modelyard.adapters.metrics.base import MetricsProvider, Target
+from modelyard.adapters.telemetry import record_rollout
 from modelyard.adapters.traffic import Routing, TrafficRouter, router_for
 from modelyard.adapters.traffic.replica_ratio import is_pod_ready
 from modelyard.api.inferenceservice import (
@@ -84,6 +85,7 @@ async def reconcile_inferenceservice(body: dict[str, Any], deps: Deps, now: date
         return calculate_first_status(InferenceService, body, now)
     seen = await observe(deps, body, obj.spec, obj.status, now)
     decision = decide_rollout(obj.spec, obj.status, seen.core, now)
+    record_rollout(body["metadata"], obj.status, decision.status, obj.spec.analysis.metrics, seen.core.measurements)
     await execute(deps.kube, body, calculate_serving_actions(body, obj.spec, decision.status, seen, deps.image), now)
     await apply_routing(deps, body, obj.spec, decision.status)
     await execute(deps.kube, body, decision.events, now)

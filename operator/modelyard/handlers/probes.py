@@ -21,7 +21,7 @@ from typing import Any
 import kopf
 
 from modelyard.adapters.kube import INFERENCESERVICES, MODELVERSIONS, TRAININGJOBS, Ref
-from modelyard.adapters.telemetry import WatchTracker, install_object_log_context
+from modelyard.adapters.telemetry import WatchTracker, forget_service, install_object_log_context
 
 WATCHED: tuple[Ref, ...] = (TRAININGJOBS, MODELVERSIONS, INFERENCESERVICES)
 TRACKER = WatchTracker()
@@ -44,6 +44,8 @@ def _track(ref: Ref) -> None:
     async def saw(body: kopf.Body, type: str | None, **_: Any) -> None:
         meta = body.get("metadata") or {}
         TRACKER.saw(ref.plural, meta.get("uid", ""), meta.get("resourceVersion", ""), deleted=type == "DELETED")
+        if type == "DELETED" and ref is INFERENCESERVICES:  # its per-object gauges go with it
+            forget_service(meta.get("namespace", ""), meta.get("name", ""))
 
 
 for _ref in WATCHED:

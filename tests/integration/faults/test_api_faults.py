@@ -16,8 +16,18 @@ from tests.integration.observability.helpers import KINDS, NAMESPACE, example, g
 
 SEED = int(os.environ.get("MODELYARD_FAULT_SEED", "20261122"))
 PER_KIND = 3
-MAX_ACCEPTED_WRITES = 10  # per object: status writes, finalizer, kopf's annotations (9 seen without faults)
 OURS = "modelyard.io"
+# Accepted writes per object, by kind. Measured without faults (seed above, 3 objects a kind, each
+# InferenceService tracking its own model with one ModelVersion so everything settles): at most 3 metadata
+# patches (kopf's finalizer, its last-handled annotation, the finalizer's release check) plus one status
+# write per state the object passes through: ModelVersion 4 (Pending, Registered, artifact check, served by
+# its InferenceService), InferenceService 3-4 (first status, Progressing, Healthy, history), TrainingJob 3-4.
+# Baseline maxima: 7 / 6 / 6. A slow or failing API legitimately adds the intermediate states the operator
+# now observes one by one instead of coalesced (the InferenceService's stable/served-by transitions reach
+# the ModelVersion separately: up to 3 more; a 429 delays a status write past the next state: up to 3
+# more on the InferenceService). A retry of a refused write replaces it and is not counted here (refused
+# writes are bounded by the faults injected, below). More than that is a loop.
+MAX_ACCEPTED_WRITES = {"modelversions": 7 + 3, "inferenceservices": 6 + 3, "trainingjobs": 6 + 2}
 
 SCENARIOS: dict[str, list[dict[str, Any]]] = {
     "500s": [dict(group=OURS, verb="patch", status=500, probability=0.5, times=20)],
@@ -25,21 +35,37 @@ SCENARIOS: dict[str, list[dict[str, Any]]] = {
     "slow-responses": [dict(group=OURS, delay=0.3), dict(plural="events", delay=0.3)],
     "dropped-watches": [dict(group=OURS, drop_watch_after=1, times=15)],
 }
-# 409s do not converge on main yet: kopf does not retry a status patch refused with 409; only a resync timer
-# brings the object back, and InferenceService has none yet (branch rollout adds it).
-CONFLICTS_NOT_YET = pytest.mark.xfail(reason="409: no resync timer for InferenceService on main yet; kopf does not "
-                                      "retry a status patch refused with 409", strict=False)
+# kopf does not retry a status patch refused with 409: only a resync timer brings the object back.
+# A real API server answers 409 only to a write with a resourceVersion precondition: status patches (ours carry
+# one). kopf's metadata merge patches (finalizer, annotations) carry none and never get a 409; injecting one
+# there leaves kopf waiting for the next watch event, a case a real cluster does not produce.
+CONFLICTS_NOT_YET = pytest.mark.xfail(
+    reason="a TrainingJob whose first status write is refused with 409 never gets a status (no retry, its resync "
+           "timer does not bring it back within 30s): training's handlers, branch training2", strict=False)
 CONFLICTS: dict[str, list[dict[str, Any]]] = {
-    "409-conflicts": [dict(group=OURS, verb="patch", status=409, probability=0.5, times=20)],
+    "409-conflicts": [dict(group=OURS, verb="patch", subresource="status", status=409, probability=0.5, times=20)],
     "everything-at-once": [dict(group=OURS, verb="patch", status=500, probability=0.2, times=10),
                            dict(group=OURS, verb="patch", status=429, retry_after=1, probability=0.2, times=5),
-                           dict(group=OURS, verb="patch", status=409, probability=0.2,
+                           dict(group=OURS, verb="patch", subresource="status", status=409, probability=0.2,
                                 times=10),
                            dict(group=OURS, delay=0.1, probability=0.5),
                            dict(group=OURS, drop_watch_after=2, times=10)],
 }
 PARAMS = [pytest.param(v, id=k) for k, v in SCENARIOS.items()] + [
     pytest.param(v, id=k, marks=CONFLICTS_NOT_YET) for k, v in CONFLICTS.items()]
+
+
+def fault_object(kind: str, i: int) -> dict[str, Any]:
+    """Object ``i`` of ``kind``: the InferenceService tracks a model of its own, with exactly one ModelVersion,
+    so every object settles (a shared model would start canaries that pause for minutes)."""
+    body = example(kind, f"fault-{kind.lower()}-{i}")
+    if kind == "ModelVersion":
+        body["spec"]["model"] = f"fault{i}"
+    elif kind == "InferenceService":
+        body["spec"]["model"]["track"]["model"] = f"fault{i}"
+    else:
+        body["spec"]["model"] = f"fault-training{i}"
+    return body
 
 
 @pytest.mark.parametrize("scenario", PARAMS)
@@ -49,24 +75,25 @@ async def test_operator_converges_and_does_not_hot_loop(sandbox: SandboxHandle, 
     rules = [sandbox.faults.add(FaultRule(**spec)) for spec in scenario]
     mark = sandbox.requests.mark()
     names = {kind: [f"fault-{kind.lower()}-{i}" for i in range(PER_KIND)] for kind in KINDS}
+    for kind in KINDS:
+        for i in range(PER_KIND):
+            await sandbox.kube.create(KINDS[kind], NAMESPACE, fault_object(kind, i))
     for kind, objs in names.items():
         for name in objs:
-            await sandbox.kube.create(KINDS[kind], NAMESPACE, example(kind, name))
-    for kind, objs in names.items():
-        for name in objs:
-            await sandbox.wait_for(lambda k=kind, n=name: _reconciled(sandbox, k, n), timeout=30,
+            await sandbox.wait_for(lambda k=kind, n=name: _settled(sandbox, k, n), timeout=30,
                                    message=f"{kind} {name} reconciled under faults")
     injected = sum(r.hits for r in rules)
     sandbox.faults.clear()
     writes = [r for r in sandbox.requests.select(since=mark, writes_only=True, group=OURS) if r.name]
-    accepted = Counter(r.name for r in writes if r.code < 400)
-    assert max(accepted.values()) <= MAX_ACCEPTED_WRITES, accepted  # retries replace refused writes, no more
+    accepted = Counter((r.plural, r.name) for r in writes if r.code < 400)
+    over = {k: n for k, n in accepted.items() if n > MAX_ACCEPTED_WRITES[k[0]]}
+    assert not over, (over, accepted)  # retries replace refused writes, no more
     # Writes refused with an injected code: no more than the faults injected (a retry per fault, not a loop).
     codes = {spec["status"] for spec in scenario if spec.get("status")}
     refused = Counter(r.code for r in writes if r.code >= 400)
     assert sum(n for code, n in refused.items() if code in codes) <= injected, refused
     _assert_backed_off(sandbox, mark, scenario)
-    await sandbox.wait_for(lambda: _quiet(sandbox, 1.0), timeout=30, message="no writes once the faults stop")
+    await sandbox.wait_for(lambda: _quiet(sandbox, 1.0), timeout=10, message="no writes once the faults stop")
     assert sandbox.cluster.operator_running
     checked = sum(len(v) for v in names.values())
     print(f"\nfault summary [{request.node.callspec.id}] seed={SEED}: runs=1 faults injected={injected} "
@@ -86,8 +113,13 @@ def _assert_backed_off(sandbox: SandboxHandle, mark: int, scenario: list[dict[st
     assert retried and min(retried) >= 0.5, f"retried too soon after 429: {sorted(retried)[:5]}"
 
 
-async def _reconciled(sandbox: SandboxHandle, kind: str, name: str) -> bool:
-    return reconciled(await get(sandbox.kube, kind, name))
+FINAL_PHASES = {"TrainingJob": "Succeeded", "ModelVersion": "Ready", "InferenceService": "Healthy"}
+
+
+async def _settled(sandbox: SandboxHandle, kind: str, name: str) -> bool:
+    """Reconciled, and in the final phase a run without faults reaches."""
+    obj = await get(sandbox.kube, kind, name)
+    return reconciled(obj) and (obj or {}).get("status", {}).get("phase") == FINAL_PHASES[kind]
 
 
 async def _quiet(sandbox: SandboxHandle, seconds: float) -> bool:
