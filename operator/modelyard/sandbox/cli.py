@@ -53,6 +53,12 @@ async def up(args: argparse.Namespace, kubeconfig: Path) -> int:
 
 async def demo(args: argparse.Namespace, kubeconfig: Path, pace: Pace | None = None) -> int:
     """The whole lifecycle, narrated; with ``--keep`` the sandbox stays up afterwards until Ctrl-C."""
+    story = await run_demo(args, kubeconfig, pace)
+    return story.code if story.code is not None else 1
+
+
+async def run_demo(args: argparse.Namespace, kubeconfig: Path, pace: Pace | None = None) -> Demo:
+    """``demo``, returning the story played (its rows, facts, load log and exit code) for tests to check."""
     logging.basicConfig(level=logging.ERROR, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     workdir = kubeconfig.parent
     prepare(workdir)
@@ -63,7 +69,7 @@ async def demo(args: argparse.Namespace, kubeconfig: Path, pace: Pace | None = N
     await cluster.start()
     story.say(f"  ✓ sandbox up at {cluster.url}; artifacts in {story.artifacts}")
     try:
-        code = await play(story)
+        await play(story)
         if story.load is not None:
             await story.load.stop()
         print("\n" + summary(story), flush=True)
@@ -72,7 +78,7 @@ async def demo(args: argparse.Namespace, kubeconfig: Path, pace: Pace | None = N
             await _until_signal()
     finally:
         await cluster.stop()
-    return code
+    return story
 
 
 async def _until_signal() -> None:
