@@ -7,11 +7,12 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import signal
 import sys
 from pathlib import Path
 
-from modelyard.sandbox.demo import Demo, play, prepare, summary
+from modelyard.sandbox.demo import Demo, play
 from modelyard.sandbox.runtime.cluster import SandboxCluster
 from modelyard.sandbox.runtime.story import Pace
 
@@ -104,3 +105,22 @@ def _banner(cluster: SandboxCluster, args: argparse.Namespace) -> str:
         "",
         "Ctrl-C (or SIGTERM) stops it.",
     ])
+
+
+def summary(demo: Demo) -> str:
+    """The story's rows as a table, and the load's totals."""
+    width = max(len(r.step) for r in demo.rows) if demo.rows else 10
+    marks = {"ok": "✓", "failed": "✗", "unavailable": "-"}
+    lines = [f"  {'step':<{width}}  {'time':>6}  outcome"]
+    lines += [f"{marks[r.status]} {r.step:<{width}}  {r.seconds:5.1f}s  {r.outcome}" for r in demo.rows]
+    if demo.load is not None:
+        lines.append(f"  load: {demo.load.summary()}")
+    return "\n".join(lines)
+
+
+def prepare(workdir: Path) -> None:
+    """A fresh run: last run's artifacts and pod files go; nothing is written outside ``workdir``."""
+    for sub in ("artifacts", "pods"):
+        shutil.rmtree(workdir / sub, ignore_errors=True)
+    (workdir / "artifacts").mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("MODELYARD_RESYNC_SECONDS", "1")

@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
-import os
-import shutil
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -98,6 +96,7 @@ class Demo:
     facts: dict[str, Any] = field(default_factory=dict)  # what happened, for the summary and the test
     marks: dict[str, float] = field(default_factory=dict)  # when (monotonic) it was seen
     code: int | None = None
+    seen: set[str] = field(default_factory=set)  # narration lines already printed
 
     @property
     def kube(self) -> KubeClient:
@@ -239,14 +238,18 @@ async def promoted(demo: Demo) -> str:
 
 async def follow(demo: Demo) -> None:
     """Print every Event on our objects and every analysis measurement once, as they appear."""
-    seen: set[str] = set()
     while True:
-        with contextlib.suppress(ApiError, aiohttp.ClientError, TimeoutError):
-            await _follow_once(demo, seen)
+        await narrate(demo)
         await asyncio.sleep(0.3)
 
 
-async def _follow_once(demo: Demo, seen: set[str]) -> None:
+async def narrate(demo: Demo) -> None:
+    """Print what appeared since the last call (a failed read is retried on the next one)."""
+    with contextlib.suppress(ApiError, aiohttp.ClientError, TimeoutError):
+        await _narrate_once(demo, demo.seen)
+
+
+async def _narrate_once(demo: Demo, seen: set[str]) -> None:
     events = await demo.kube.list(EVENTS, NS)
     events.sort(key=lambda e: (e.get("firstTimestamp") or "", e["metadata"]["name"]))
     lines = [(e["metadata"]["name"], event_line(e)) for e in events]
@@ -277,6 +280,7 @@ async def play(demo: Demo, story: tuple[Step, ...] = STORY) -> int:
     try:
         demo.code = await _play(demo, story)
     finally:
+        await narrate(demo)
         follower.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await follower
@@ -294,9 +298,11 @@ async def _play(demo: Demo, story: tuple[Step, ...]) -> int:
             outcome = await step.run(demo)
         except StepFailed as e:
             demo.rows.append(Row(step.title, str(e), time.monotonic() - began, "failed"))
+            await narrate(demo)
             demo.say(f"  ✗ {e}")
             return EXIT_FAILED
         demo.rows.append(Row(step.title, outcome, time.monotonic() - began, "ok"))
+        await narrate(demo)
         demo.say(f"  ✓ {outcome}")
     return 0
 
@@ -308,21 +314,3 @@ def _unavailable(demo: Demo, rest: tuple[Step, ...]) -> int:
         demo.rows.append(Row(step.title, f"not available yet ({why})", 0.0, "unavailable"))
         demo.say(f"  - {step.title}: not available yet ({why})")
     return EXIT_UNAVAILABLE
-
-
-def summary(demo: Demo) -> str:
-    width = max(len(r.step) for r in demo.rows) if demo.rows else 10
-    marks = {"ok": "✓", "failed": "✗", "unavailable": "-"}
-    lines = [f"  {'step':<{width}}  {'time':>6}  outcome"]
-    lines += [f"{marks[r.status]} {r.step:<{width}}  {r.seconds:5.1f}s  {r.outcome}" for r in demo.rows]
-    if demo.load is not None:
-        lines.append(f"  load: {demo.load.summary()}")
-    return "\n".join(lines)
-
-
-def prepare(workdir: Path) -> None:
-    """A fresh run: last run's artifacts and pod files go; nothing is written outside ``workdir``."""
-    for sub in ("artifacts", "pods"):
-        shutil.rmtree(workdir / sub, ignore_errors=True)
-    (workdir / "artifacts").mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("MODELYARD_RESYNC_SECONDS", "1")

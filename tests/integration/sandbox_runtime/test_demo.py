@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from modelyard.sandbox import demo as demo_module
-from modelyard.sandbox.cli import run_demo
+from modelyard.sandbox.cli import run_demo, summary
 from modelyard.sandbox.runtime.load import Sent
 from modelyard.sandbox.runtime.story import FAST
 
@@ -60,8 +60,12 @@ async def test_demo_story(tmp_path: Path, capsys: pytest.CaptureFixture[str], mo
     assert {"iris-iris-v1", BAD} <= _answered_by(during), during
     # once rolled back, no request is answered by the rejected version
     assert BAD not in _answered_by(load.sent(marks["rolled_back"])), load.by_deployment
-    # every request was answered by a pod; the only failures are the bad model's own
-    assert {s.code for s in load.log} <= {"200", "500"}, load.codes
+    # every request was answered by a pod; the only failures are the bad model's own, and requests in
+    # flight on its pod when the rollback deleted it (the local runtime kills a deleted pod's process at
+    # once, with no termination grace: a known sandbox limit, see docs/sandbox.md)
+    odd = [s for s in load.log if s.code not in ("200", "500")
+           and not (s.at < marks["rolled_back"] and f"pod {BAD}-" in s.note and "Disconnected" in s.note)]
+    assert not odd, ([(round(s.at - story.started, 1), s.code, s.note) for s in odd], marks, out)
     assert {s.deployment for s in load.log if s.code != "200"} <= {BAD}
     assert GOOD in _answered_by(load.sent(marks["promoted"] - 1.0)), load.by_deployment
 
@@ -70,5 +74,5 @@ def test_story_rows_are_printed_as_a_table() -> None:
     story = demo_module.Demo(cluster=None, pace=FAST, root=ROOT, out=io.StringIO())  # type: ignore[arg-type]
     story.rows = [demo_module.Row("train", "ok: accuracy 0.97", 1.5, "ok"),
                   demo_module.Row("serve", "not available yet", 0.0, "unavailable")]
-    table = demo_module.summary(story).splitlines()
+    table = summary(story).splitlines()
     assert table[1].startswith("✓ train") and "1.5s" in table[1] and table[2].startswith("- serve")

@@ -29,11 +29,13 @@ def deployment_of(pod: str) -> str:
 
 @dataclass(frozen=True)
 class Sent:
-    """One request: when it was sent (monotonic), its answer code (or error name), who answered ("" unknown)."""
+    """One request: when it was sent (monotonic), its answer code (or error name), who answered ("" unknown),
+    and for an answer that is neither 200 nor 500 (the proxy's own 502/503/504) the start of its body."""
 
     at: float
     code: str
     deployment: str
+    note: str = ""
 
 
 class LoadGenerator:
@@ -70,18 +72,19 @@ class LoadGenerator:
                 await asyncio.sleep(max(self.period - (time.monotonic() - began), 0.0))
 
     async def _one(self, http: aiohttp.ClientSession) -> None:
-        began, deployment = time.monotonic(), ""
+        began, deployment, note = time.monotonic(), "", ""
         try:
             async with http.post(self.url, json=INFER_BODY) as resp:
-                await resp.read()
+                body = await resp.read()
                 code = str(resp.status)
+                note = "" if resp.status in (200, 500) else body[:200].decode(errors="replace").strip()
                 if POD_HEADER in resp.headers:
                     deployment = deployment_of(resp.headers[POD_HEADER])
                     self.by_deployment[deployment] += 1
         except (aiohttp.ClientError, TimeoutError) as e:
-            code = type(e).__name__
+            code, note = type(e).__name__, str(e)[:200]
         self.codes[code] += 1
-        self.log.append(Sent(began, code, deployment))
+        self.log.append(Sent(began, code, deployment, note))
         self.latencies.append(time.monotonic() - began)
 
     def sent(self, since: float = 0.0, until: float = float("inf")) -> list[Sent]:

@@ -128,7 +128,8 @@ def measurement_lines(isvc: JsonDict) -> list[tuple[str, str]]:
     [('error-rate@2025-01-01T00:00:05Z', 'analysis of iris-v2: error-rate 0.470 over 17 requests -> Failed')]
     """
     status = isvc.get("status") or {}
-    canary = served(isvc, "canary") or "the canary"
+    history = status.get("history") or [{}]
+    canary = served(isvc, "canary") or history[0].get("modelVersion") or "the canary"
     lines = []
     for metric in (status.get("analysis") or {}).get("metrics") or []:
         last = metric.get("last")
