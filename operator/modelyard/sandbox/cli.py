@@ -7,11 +7,12 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import signal
 import sys
 from pathlib import Path
 
-from modelyard.sandbox.demo import Demo, play, prepare, summary
+from modelyard.sandbox.demo import Demo, play
 from modelyard.sandbox.runtime.cluster import SandboxCluster
 from modelyard.sandbox.runtime.story import Pace
 
@@ -53,6 +54,12 @@ async def up(args: argparse.Namespace, kubeconfig: Path) -> int:
 
 async def demo(args: argparse.Namespace, kubeconfig: Path, pace: Pace | None = None) -> int:
     """The whole lifecycle, narrated; with ``--keep`` the sandbox stays up afterwards until Ctrl-C."""
+    story = await run_demo(args, kubeconfig, pace)
+    return story.code if story.code is not None else 1
+
+
+async def run_demo(args: argparse.Namespace, kubeconfig: Path, pace: Pace | None = None) -> Demo:
+    """``demo``, returning the story played (its rows, facts, load log and exit code) for tests to check."""
     logging.basicConfig(level=logging.ERROR, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     workdir = kubeconfig.parent
     prepare(workdir)
@@ -63,7 +70,7 @@ async def demo(args: argparse.Namespace, kubeconfig: Path, pace: Pace | None = N
     await cluster.start()
     story.say(f"  ✓ sandbox up at {cluster.url}; artifacts in {story.artifacts}")
     try:
-        code = await play(story)
+        await play(story)
         if story.load is not None:
             await story.load.stop()
         print("\n" + summary(story), flush=True)
@@ -72,7 +79,7 @@ async def demo(args: argparse.Namespace, kubeconfig: Path, pace: Pace | None = N
             await _until_signal()
     finally:
         await cluster.stop()
-    return code
+    return story
 
 
 async def _until_signal() -> None:
@@ -98,3 +105,22 @@ def _banner(cluster: SandboxCluster, args: argparse.Namespace) -> str:
         "",
         "Ctrl-C (or SIGTERM) stops it.",
     ])
+
+
+def summary(demo: Demo) -> str:
+    """The story's rows as a table, and the load's totals."""
+    width = max(len(r.step) for r in demo.rows) if demo.rows else 10
+    marks = {"ok": "✓", "failed": "✗", "unavailable": "-"}
+    lines = [f"  {'step':<{width}}  {'time':>6}  outcome"]
+    lines += [f"{marks[r.status]} {r.step:<{width}}  {r.seconds:5.1f}s  {r.outcome}" for r in demo.rows]
+    if demo.load is not None:
+        lines.append(f"  load: {demo.load.summary()}")
+    return "\n".join(lines)
+
+
+def prepare(workdir: Path) -> None:
+    """A fresh run: last run's artifacts and pod files go; nothing is written outside ``workdir``."""
+    for sub in ("artifacts", "pods"):
+        shutil.rmtree(workdir / sub, ignore_errors=True)
+    (workdir / "artifacts").mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("MODELYARD_RESYNC_SECONDS", "1")

@@ -1,32 +1,48 @@
 """``modelyard sandbox demo`` (``make demo``): the whole lifecycle in the sandbox, narrated as it happens.
 
-A script of steps; each applies a manifest (or sends load), waits on a condition with a deadline and prints
-one line. A step whose machinery is not in this checkout yet says so plainly and the demo exits non-zero
-(3); a step that fails stops the story (exit 1). Everything is written under ``.sandbox/`` (artifacts in
+A script of steps; each applies an example manifest (or sends load), waits on a condition with a deadline
+and prints one line; meanwhile every Event on our objects and every analysis measurement is printed as it
+happens (one line each). A step whose machinery is not in this checkout yet says so plainly and the demo
+exits non-zero (3); a step that fails stops the story (exit 1). The facts a test checks are kept in
+``Demo.facts`` and ``Demo.marks``. Everything is written under ``.sandbox/`` (artifacts in
 ``.sandbox/artifacts`` as ``file://`` URIs, pod logs, the kubeconfig).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
-import os
-import shutil
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from modelyard.adapters.kube import INFERENCESERVICES, MODELVERSIONS, SERVICES, TRAININGJOBS, KubeClient
+import aiohttp
+import yaml
+
+from modelyard.adapters.kube import (
+    EVENTS,
+    INFERENCESERVICES,
+    MODELVERSIONS,
+    SERVICES,
+    TRAININGJOBS,
+    ApiError,
+    KubeClient,
+)
 from modelyard.sandbox.runtime.cluster import SandboxCluster
 from modelyard.sandbox.runtime.load import LoadGenerator
 from modelyard.sandbox.runtime.story import (
     SERVICE,
+    SERVICE_EXAMPLE,
     TRAINER,
+    TRAINING_EXAMPLE,
     Pace,
     condition,
+    event_line,
     inferenceservice,
+    measurement_lines,
     served,
     trainingjob,
     version_name,
@@ -54,8 +70,8 @@ class Needs:
         return gone + [f for f in self.files if not (root / f).exists()]
 
 
-TRAINING = Needs("training", ("modelyard.controller.trainingjob",), (TRAINER,))
-SERVING = Needs("rollout", ("modelyard.controller.inferenceservice", "modelyard.serving.app"))
+TRAINING = Needs("training", ("modelyard.controller.trainingjob",), (TRAINER, TRAINING_EXAMPLE))
+SERVING = Needs("rollout", ("modelyard.controller.inferenceservice", "modelyard.serving.app"), (SERVICE_EXAMPLE,))
 
 
 @dataclass
@@ -77,6 +93,10 @@ class Demo:
     rows: list[Row] = field(default_factory=list)
     load: LoadGenerator | None = None
     started: float = field(default_factory=time.monotonic)
+    facts: dict[str, Any] = field(default_factory=dict)  # what happened, for the summary and the test
+    marks: dict[str, float] = field(default_factory=dict)  # when (monotonic) it was seen
+    code: int | None = None
+    seen: set[str] = field(default_factory=set)  # narration lines already printed
 
     @property
     def kube(self) -> KubeClient:
@@ -89,6 +109,10 @@ class Demo:
 
     def say(self, text: str) -> None:
         print(f"[{time.monotonic() - self.started:6.1f}s] {text}", file=self.out, flush=True)
+
+    def example(self, path: str) -> JsonDict:
+        loaded: JsonDict = yaml.safe_load((self.root / path).read_text())
+        return loaded
 
     async def wait(self, what: str, check: Callable[[], Awaitable[str | None]]) -> str:
         """Poll ``check`` (None: not yet; raises StepFailed: never) until it answers, within the step deadline."""
@@ -112,7 +136,7 @@ class Step:
 
 
 async def train(demo: Demo, version: str, bad: bool = False) -> str:
-    body = trainingjob(version, demo.artifacts, bad=bad, namespace=NS)
+    body = trainingjob(demo.example(TRAINING_EXAMPLE), version, demo.artifacts, bad=bad, namespace=NS)
     await demo.kube.create(TRAININGJOBS, NS, body)
     name = body["metadata"]["name"]
 
@@ -142,7 +166,7 @@ async def registered(demo: Demo, version: str) -> str:
 
 
 async def serve(demo: Demo) -> str:
-    await demo.kube.create(INFERENCESERVICES, NS, inferenceservice(demo.pace, NS))
+    await demo.kube.create(INFERENCESERVICES, NS, inferenceservice(demo.example(SERVICE_EXAMPLE), demo.pace, NS))
     return await _serving(demo, version_name("v1"))
 
 
@@ -177,10 +201,14 @@ async def canary_started(demo: Demo, version: str) -> str:
 
     async def started() -> str | None:
         isvc = await demo.kube.get(INFERENCESERVICES, NS, SERVICE)
-        if served(isvc, "canary") != name:
+        weight = isvc.get("status", {}).get("canaryWeight", 0)
+        if name in (isvc.get("status", {}).get("rejected") or []):
+            return f"canary {name} started (and was already judged)"
+        if served(isvc, "canary") != name or not weight:
             return None
-        return f"canary {name} started at {isvc['status'].get('canaryWeight', 0)}% of traffic"
-    return await demo.wait(f"a canary of {name}", started)
+        demo.marks["canary"] = time.monotonic()
+        return f"canary {name} passed the gates and takes {weight}% of traffic; stable {served(isvc, 'stable')}"
+    return await demo.wait(f"a canary of {name} taking traffic", started)
 
 
 async def rolled_back(demo: Demo) -> str:
@@ -193,12 +221,44 @@ async def rolled_back(demo: Demo) -> str:
             return None
         if stall.get("reason") != "RolledBack":
             raise StepFailed(f"Stalled for another reason: {stall.get('reason')}: {stall.get('message')}")
+        demo.marks["rolled_back"] = time.monotonic()
+        demo.facts["rejections"] = isvc["status"].get("rejections") or []
         return f"{name} rolled back: {stall.get('message', '')}"
     return await demo.wait(f"{name} to be rolled back", stalled)
 
 
 async def promoted(demo: Demo) -> str:
-    return await _serving(demo, version_name("v3"))
+    line = await _serving(demo, version_name("v3"))
+    isvc = await demo.kube.get(INFERENCESERVICES, NS, SERVICE)
+    demo.marks["promoted"] = time.monotonic()
+    demo.facts["stable"] = served(isvc, "stable")
+    demo.facts["history"] = isvc["status"].get("history") or []
+    return line
+
+
+async def follow(demo: Demo) -> None:
+    """Print every Event on our objects and every analysis measurement once, as they appear."""
+    while True:
+        await narrate(demo)
+        await asyncio.sleep(0.3)
+
+
+async def narrate(demo: Demo) -> None:
+    """Print what appeared since the last call (a failed read is retried on the next one)."""
+    with contextlib.suppress(ApiError, aiohttp.ClientError, TimeoutError):
+        await _narrate_once(demo, demo.seen)
+
+
+async def _narrate_once(demo: Demo, seen: set[str]) -> None:
+    events = await demo.kube.list(EVENTS, NS)
+    events.sort(key=lambda e: (e.get("firstTimestamp") or "", e["metadata"]["name"]))
+    lines = [(e["metadata"]["name"], event_line(e)) for e in events]
+    isvc = await demo.kube.get_or_none(INFERENCESERVICES, NS, SERVICE)
+    lines += measurement_lines(isvc) if isvc else []
+    for key, line in lines:
+        if key not in seen and line is not None:
+            seen.add(key)
+            demo.say(f"    · {line}")
 
 
 STORY: tuple[Step, ...] = (
@@ -216,6 +276,18 @@ STORY: tuple[Step, ...] = (
 
 async def play(demo: Demo, story: tuple[Step, ...] = STORY) -> int:
     """Run the steps in order; returns the exit code (0 all done, 1 a step failed, 3 steps not available)."""
+    follower = asyncio.create_task(follow(demo), name="demo-follow")
+    try:
+        demo.code = await _play(demo, story)
+    finally:
+        await narrate(demo)
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
+    return demo.code
+
+
+async def _play(demo: Demo, story: tuple[Step, ...]) -> int:
     for i, step in enumerate(story):
         missing = [(n.branch, m) for n in step.needs for m in n.missing(demo.root)]
         if missing:
@@ -226,9 +298,11 @@ async def play(demo: Demo, story: tuple[Step, ...] = STORY) -> int:
             outcome = await step.run(demo)
         except StepFailed as e:
             demo.rows.append(Row(step.title, str(e), time.monotonic() - began, "failed"))
+            await narrate(demo)
             demo.say(f"  ✗ {e}")
             return EXIT_FAILED
         demo.rows.append(Row(step.title, outcome, time.monotonic() - began, "ok"))
+        await narrate(demo)
         demo.say(f"  ✓ {outcome}")
     return 0
 
@@ -240,21 +314,3 @@ def _unavailable(demo: Demo, rest: tuple[Step, ...]) -> int:
         demo.rows.append(Row(step.title, f"not available yet ({why})", 0.0, "unavailable"))
         demo.say(f"  - {step.title}: not available yet ({why})")
     return EXIT_UNAVAILABLE
-
-
-def summary(demo: Demo) -> str:
-    width = max(len(r.step) for r in demo.rows) if demo.rows else 10
-    marks = {"ok": "✓", "failed": "✗", "unavailable": "-"}
-    lines = [f"  {'step':<{width}}  {'time':>6}  outcome"]
-    lines += [f"{marks[r.status]} {r.step:<{width}}  {r.seconds:5.1f}s  {r.outcome}" for r in demo.rows]
-    if demo.load is not None:
-        lines.append(f"  load: {demo.load.summary()}")
-    return "\n".join(lines)
-
-
-def prepare(workdir: Path) -> None:
-    """A fresh run: last run's artifacts and pod files go; nothing is written outside ``workdir``."""
-    for sub in ("artifacts", "pods"):
-        shutil.rmtree(workdir / sub, ignore_errors=True)
-    (workdir / "artifacts").mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("MODELYARD_RESYNC_SECONDS", "1")

@@ -1,4 +1,7 @@
-"""A steady trickle of inference requests for the demo, tallied by answer and by the version that served it."""
+"""A steady trickle of inference requests for the demo, tallied by answer and by the version that served it.
+
+Every answer is also logged as a ``Sent`` (when it was sent, the code, the Deployment that answered), so
+the demo's test can tell which version served what, and when."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
+from dataclasses import dataclass
 
 import aiohttp
 
@@ -23,6 +27,17 @@ def deployment_of(pod: str) -> str:
     return parts[0] if len(parts) == 3 else pod
 
 
+@dataclass(frozen=True)
+class Sent:
+    """One request: when it was sent (monotonic), its answer code (or error name), who answered ("" unknown),
+    and for an answer that is neither 200 nor 500 (the proxy's own 502/503/504) the start of its body."""
+
+    at: float
+    code: str
+    deployment: str
+    note: str = ""
+
+
 class LoadGenerator:
     """``start()`` sends POSTs to ``url`` at about ``rps`` per second until ``stop()``; never raises."""
 
@@ -31,6 +46,7 @@ class LoadGenerator:
         self.codes: Counter[str] = Counter()
         self.by_deployment: Counter[str] = Counter()
         self.latencies: list[float] = []
+        self.log: list[Sent] = []
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._task: asyncio.Task[None] | None = None
 
@@ -56,16 +72,24 @@ class LoadGenerator:
                 await asyncio.sleep(max(self.period - (time.monotonic() - began), 0.0))
 
     async def _one(self, http: aiohttp.ClientSession) -> None:
-        began = time.monotonic()
+        began, deployment, note = time.monotonic(), "", ""
         try:
             async with http.post(self.url, json=INFER_BODY) as resp:
-                await resp.read()
-                self.codes[str(resp.status)] += 1
+                body = await resp.read()
+                code = str(resp.status)
+                note = "" if resp.status in (200, 500) else body[:200].decode(errors="replace").strip()
                 if POD_HEADER in resp.headers:
-                    self.by_deployment[deployment_of(resp.headers[POD_HEADER])] += 1
+                    deployment = deployment_of(resp.headers[POD_HEADER])
+                    self.by_deployment[deployment] += 1
         except (aiohttp.ClientError, TimeoutError) as e:
-            self.codes[type(e).__name__] += 1
+            code, note = type(e).__name__, str(e)[:200]
+        self.codes[code] += 1
+        self.log.append(Sent(began, code, deployment, note))
         self.latencies.append(time.monotonic() - began)
+
+    def sent(self, since: float = 0.0, until: float = float("inf")) -> list[Sent]:
+        """The requests sent in ``[since, until)`` (monotonic times)."""
+        return [s for s in self.log if since <= s.at < until]
 
     def summary(self) -> str:
         ok = self.codes.get("200", 0)
