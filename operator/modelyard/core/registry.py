@@ -84,8 +84,12 @@ def newest_first(records: Iterable[VersionRecord]) -> list[VersionRecord]:
 
 
 def is_selectable(record: VersionRecord) -> bool:
-    """Whether an InferenceService may pick this version: Ready, not Stalled, not being deleted."""
-    return record.phase == "Ready" and not record.stalled and not record.deleting
+    """Whether an InferenceService may pick this version: Ready and not Stalled, or Rejected (a rejection
+    counts only for the InferenceServices that made it: each passes its own ``rejected`` to
+    ``select_latest``); never Pending, a duplicate, invalid, Retired or being deleted."""
+    if record.deleting:
+        return False
+    return record.phase == "Rejected" or (record.phase == "Ready" and not record.stalled)
 
 
 def select_latest(
@@ -99,22 +103,26 @@ def select_latest(
     """The newest selectable version of ``model`` whose tags include ``tags``, not named in ``rejected``.
 
     ``records`` is what the index holds for (namespace, model); ``where`` is an extra test such as
-    offline gates. Rejected, Retired, Pending, Stalled (duplicate) and deleting versions are never chosen.
+    offline gates; ``rejected`` is what THIS InferenceService refused (its ``status.rejected``). A version
+    another service rejected (phase Rejected) is still a candidate; Retired, Pending, Stalled (duplicate,
+    invalid) and deleting versions are never chosen.
 
     >>> mk = lambda n, t, p="Ready", **kw: VersionRecord(n, "ns", "", "iris", n, t, "s3://b/m", "", "", p, **kw)
     >>> rs = [mk("v1", "2026-01-01T00:00:00Z"), mk("v2", "2026-01-02T00:00:00Z"),
-    ...       mk("v3", "2026-01-03T00:00:00Z", "Rejected")]
+    ...       mk("v3", "2026-01-03T00:00:00Z", "Rejected", stalled=True)]
     >>> select_latest(rs, "iris").name
+    'v3'
+    >>> select_latest(rs, "iris", rejected={"v3"}).name
     'v2'
-    >>> select_latest(rs, "iris", rejected={"v2"}).name
-    'v1'
     >>> select_latest(rs, "iris", tags={"stage": "prod"}) is None
     True
     """
     best: VersionRecord | None = None
     wanted = list((tags or {}).items())
     for r in records:
-        if r.phase != "Ready" or r.stalled or r.deleting or r.model != model or r.name in rejected:
+        if r.deleting or r.model != model or r.name in rejected:
+            continue
+        if r.phase != "Rejected" and (r.phase != "Ready" or r.stalled):
             continue  # is_selectable, inlined: this loop runs over every version of the model
         if (wanted and any(r.tags.get(k) != v for k, v in wanted)) or (where is not None and not where(r)):
             continue

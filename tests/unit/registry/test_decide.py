@@ -145,7 +145,9 @@ def test_deletion_is_held_while_served_and_says_why() -> None:
 
 
 @pytest.mark.parametrize("holder", [
-    isvc_body(status={"previousStable": {"modelVersion": "iris-v1"}}),
+    isvc_body(status={"stable": {"modelVersion": "iris-v2"}, "retiring": [{"modelVersion": "iris-v1"}],
+                      "history": [{"modelVersion": "iris-v2", "outcome": "Promoted"},
+                                  {"modelVersion": "iris-v1", "outcome": "Promoted"}]}),
     serving("iris-v1", "canary"),
 ], ids=["rollback-target", "canary"])
 def test_rollback_target_and_canary_hold_deletion(holder: dict[str, Any]) -> None:

@@ -25,18 +25,20 @@ MIXED = [
 @pytest.mark.parametrize(
     ("kwargs", "expected"),
     [
-        ({}, "v2b"),
-        ({"rejected": {"v2b"}}, "v2"),
-        ({"rejected": {"v2b", "v2"}}, "v1"),
+        ({}, "v3"),
+        ({"rejected": {"v3"}}, "v2b"),
+        ({"rejected": {"v3", "v2b"}}, "v2"),
+        ({"rejected": {"v3", "v2b", "v2"}}, "v1"),
         ({"tags": {"stage": "prod"}}, "v2b"),
         ({"tags": {"stage": "dev"}}, None),
         ({"where": lambda r: r.name == "v1"}, "v1"),
-        ({"rejected": {"v1", "v2", "v2b"}}, None),
+        ({"rejected": {"v1", "v2", "v2b", "v3"}}, None),
     ],
-    ids=["newest-ready-wins-ties-by-name", "rejected-by-this-service", "two-rejected", "tags-match",
-         "tags-miss", "extra-predicate", "nothing-left"],
+    ids=["rejected-by-another-service-still-a-candidate", "rejected-by-this-service-ties-by-name", "two-rejected",
+         "three-rejected", "tags-match", "tags-miss", "extra-predicate", "nothing-left"],
 )
-def test_select_latest_skips_rejected_retired_pending_stalled_deleting(kwargs: dict, expected: str | None) -> None:
+def test_select_latest_skips_own_rejections_retired_pending_stalled_deleting(
+        kwargs: dict, expected: str | None) -> None:
     got = select_latest(MIXED, "iris", **kwargs)
     assert (got.name if got else None) == expected
 
@@ -45,7 +47,7 @@ def test_select_latest_among_thousands_matches_a_sort() -> None:
     records = [rec(f"v{i}", f"2026-01-01T{i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z",
                    "Ready" if i % 7 else "Rejected") for i in range(5000)]
     rejected = {r.name for r in records[-50:]}
-    expected = next(r for r in newest_first(records) if r.phase == "Ready" and r.name not in rejected)
+    expected = next(r for r in newest_first(records) if r.name not in rejected)
     assert select_latest(records, "iris", rejected=rejected) == expected
 
 
