@@ -3,7 +3,9 @@
 The status has one writer, this module. It is written through kopf's ``patch.status`` by the
 ModelVersion handlers, and directly (with a resourceVersion precondition) when an InferenceService
 changes: ``nudge_modelversions`` re-reconciles every ModelVersion that InferenceService names now or
-named before (the latter found through the ``heldBy``/``servedBy`` the ModelVersions recorded).
+named before (the latter found through the ``heldBy``/``servedBy`` the ModelVersions recorded); and when
+a ModelVersion is added or deleted: ``nudge_siblings`` re-reconciles the versions of the same model
+whose retention or duplicate status that may change.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from modelyard.controller.common import parse, parse_status, status_patch
 from modelyard.controller.execute import execute
 from modelyard.core.actions import Decision, EmitEvent
 from modelyard.core.modelversion import ModelVersionObserved, decide_modelversion, releases
-from modelyard.core.registry import VersionRecord, record_from_body
+from modelyard.core.registry import VersionRecord, calculate_sibling_nudges, record_from_body
 from modelyard.core.registry_usage import Usage, usages_from_inferenceservice
 
 logger = logging.getLogger(__name__)
 
 Key = tuple[str, str]
+#: Decisions a nudge makes for one ModelVersion when its writes keep losing races (409), each from a fresh read.
+NUDGE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ class RegistryIndexes:
 
     versions: Mapping[Key, Iterable[VersionRecord]]  # modelversions_by_model: (namespace, model)
     usages: Mapping[Key, Iterable[Usage]]  # inferenceservices_by_modelversion: (namespace, modelVersion)
-    bodies: Mapping[Key, Iterable[dict[str, Any]]]  # modelversions_by_name: (namespace, name)
+    bodies: Mapping[Key, Iterable[dict[str, Any]]]  # modelversions_by_name: (namespace, name), slim bodies
     holders: Mapping[Key, Iterable[str]]  # modelversions_by_holder: (namespace, inferenceService)
 
 
@@ -77,8 +81,22 @@ async def nudge_modelversions(
 ) -> int:
     """Re-reconcile the ModelVersions an InferenceService change may affect; how many statuses were written."""
     namespace = (isvc.get("metadata") or {}).get("namespace", "")
+    return await _nudge(kube, namespace, affected_modelversions(isvc, indexes.holders), indexes, now)
+
+
+async def nudge_siblings(kube: KubeClient, mv: Mapping[str, Any], indexes: RegistryIndexes, now: datetime) -> int:
+    """Re-reconcile the siblings a ModelVersion just added or deleted may change (retention, duplicates)."""
+    record = record_from_body(mv)
+    if record is None:
+        return 0
+    names = calculate_sibling_nudges(record, indexes.versions.get((record.namespace, record.model), ()))
+    return await _nudge(kube, record.namespace, names, indexes, now)
+
+
+async def _nudge(kube: KubeClient, namespace: str, names: Iterable[str], indexes: RegistryIndexes,
+                 now: datetime) -> int:
     written = 0
-    for name in affected_modelversions(isvc, indexes.holders):
+    for name in names:
         body = next(iter(indexes.bodies.get((namespace, name), ())), None)
         if body is not None:
             written += await _reconcile_and_write(kube, body, indexes, now)
@@ -86,22 +104,35 @@ async def nudge_modelversions(
 
 
 async def _reconcile_and_write(kube: KubeClient, body: dict[str, Any], indexes: RegistryIndexes, now: datetime) -> int:
+    """Decide and write; on a conflict (the indexed body was stale) decide again from a fresh read.
+
+    A settled version is not looked at by the resync timer, so a nudge must not give up on a 409."""
+    meta = body["metadata"]
+    for _ in range(NUDGE_ATTEMPTS):
+        try:
+            return await _decide_and_write(kube, body, indexes, now)
+        except ApiError as e:
+            if not (e.conflict or e.not_found):
+                raise
+            fresh = None if e.not_found else await kube.get_or_none(MODELVERSIONS, meta.get("namespace"), meta["name"])
+        if fresh is None:
+            return 0
+        body = fresh
+    logger.info("ModelVersion %s kept changing; the next event decides again", meta["name"])
+    return 0
+
+
+async def _decide_and_write(kube: KubeClient, body: dict[str, Any], indexes: RegistryIndexes, now: datetime) -> int:
     """Decide, write the status with a resourceVersion precondition, then post the Events: a decision made
     on a stale body loses the write (409) and posts nothing, so its Events are not posted twice."""
     meta = body["metadata"]
     decision = calculate_decision(body, indexes, now)
     events = [a for a in decision.actions if isinstance(a, EmitEvent)]
-    try:
-        await execute(kube, body, [a for a in decision.actions if not isinstance(a, EmitEvent)], now)
-        patch = {} if releases(decision) else status_patch(body, decision.status)
-        if patch:
-            precondition = {"resourceVersion": meta["resourceVersion"]} if meta.get("resourceVersion") else {}
-            await kube.patch(MODELVERSIONS, meta.get("namespace"), meta["name"],
-                             {"metadata": precondition, "status": patch}, subresource="status")
-    except ApiError as e:
-        if not (e.conflict or e.not_found):
-            raise
-        logger.debug("ModelVersion %s changed meanwhile (%s); its own handlers will converge", meta["name"], e)
-        return 0
+    await execute(kube, body, [a for a in decision.actions if not isinstance(a, EmitEvent)], now)
+    patch = {} if releases(decision) else status_patch(body, decision.status)
+    if patch:
+        precondition = {"resourceVersion": meta["resourceVersion"]} if meta.get("resourceVersion") else {}
+        await kube.patch(MODELVERSIONS, meta.get("namespace"), meta["name"],
+                         {"metadata": precondition, "status": patch}, subresource="status")
     await execute(kube, body, events, now)
     return 1 if patch else 0

@@ -181,16 +181,14 @@ def _common_prefix(a: Sequence[Any], b: Sequence[Any]) -> list[Any]:
 def decide_protection(
     meta: Mapping[str, Any], status: ModelVersionStatus, now: datetime
 ) -> tuple[ModelVersionStatus, list[Action]]:
-    """Add the protection finalizer; while deleting, hold (and say why) or release it."""
+    """While deleting, hold (and say why) or release the protection finalizer.
+
+    Adding it is not an action here: the handlers add it through kopf's own patch of the object
+    (``should_add_protection``), so it never races kopf's bookkeeping patch."""
     finalizers = [f for f in meta.get("finalizers") or [] if isinstance(f, str)]
-    deleting = bool(meta.get("deletionTimestamp"))
     blocked_before = is_true(status.conditions, DELETION_BLOCKED)
     status.conditions = [c for c in status.conditions if c.type != DELETION_BLOCKED]
-    if not deleting:
-        add: list[Action] = [] if PROTECTION_FINALIZER in finalizers else [
-            _finalizers(meta, [*finalizers, PROTECTION_FINALIZER])]
-        return status, add
-    if PROTECTION_FINALIZER not in finalizers:
+    if not meta.get("deletionTimestamp") or PROTECTION_FINALIZER not in finalizers:
         return status, []
     if not status.held_by:
         rest = [f for f in finalizers if f != PROTECTION_FINALIZER]
@@ -217,12 +215,21 @@ def releases(decision: Decision) -> bool:
                and "finalizers" in a.patch.get("metadata", {}) for a in decision.actions)
 
 
+def should_add_protection(meta: Mapping[str, Any]) -> bool:
+    """Whether the protection finalizer is still to be added (never to an object being deleted)."""
+    return not meta.get("deletionTimestamp") and PROTECTION_FINALIZER not in (meta.get("finalizers") or [])
+
+
 def is_settled(body: Mapping[str, Any]) -> bool:
-    """Nothing left for the resync timer: Retired or InvalidSpec (terminal: the spec is immutable),
-    status up to date, protected, not being deleted. Consumers' changes still arrive through nudges."""
+    """Nothing left for the resync timer: a status decided for this generation (any phase), protected,
+    not being deleted.
+
+    The spec is immutable, and nothing in the decision depends on the clock: what can still change a
+    settled version's status comes from elsewhere and nudges it. An InferenceService change nudges the
+    versions it names or named (``nudge_modelversions``); a version added or deleted nudges its siblings
+    whose retention or duplicate status it may change (``nudge_siblings``); an annotation change (the
+    headline metric) is an update event of its own.
+    """
     meta, status = body.get("metadata") or {}, body.get("status") or {}
-    stalled = next((c for c in status.get("conditions") or [] if isinstance(c, dict) and c.get("type") == "Stalled"),
-                   None)
-    terminal = status.get("phase") == ModelPhase.RETIRED or (stalled or {}).get("reason") == "InvalidSpec"
-    return (terminal and status.get("observedGeneration") == meta.get("generation")
-            and PROTECTION_FINALIZER in (meta.get("finalizers") or []) and not meta.get("deletionTimestamp"))
+    return (bool(status.get("phase")) and status.get("observedGeneration") == meta.get("generation")
+            and not should_add_protection(meta) and not meta.get("deletionTimestamp"))

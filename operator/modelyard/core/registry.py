@@ -7,6 +7,7 @@ call per reconcile. Every function here is linear in the versions of one model.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -84,8 +85,12 @@ def newest_first(records: Iterable[VersionRecord]) -> list[VersionRecord]:
 
 
 def is_selectable(record: VersionRecord) -> bool:
-    """Whether an InferenceService may pick this version: Ready, not Stalled, not being deleted."""
-    return record.phase == "Ready" and not record.stalled and not record.deleting
+    """Whether an InferenceService may pick this version: Ready and not Stalled, or Rejected (a rejection
+    counts only for the InferenceServices that made it: each passes its own ``rejected`` to
+    ``select_latest``); never Pending, a duplicate, invalid, Retired or being deleted."""
+    if record.deleting:
+        return False
+    return record.phase == "Rejected" or (record.phase == "Ready" and not record.stalled)
 
 
 def select_latest(
@@ -99,22 +104,26 @@ def select_latest(
     """The newest selectable version of ``model`` whose tags include ``tags``, not named in ``rejected``.
 
     ``records`` is what the index holds for (namespace, model); ``where`` is an extra test such as
-    offline gates. Rejected, Retired, Pending, Stalled (duplicate) and deleting versions are never chosen.
+    offline gates; ``rejected`` is what THIS InferenceService refused (its ``status.rejected``). A version
+    another service rejected (phase Rejected) is still a candidate; Retired, Pending, Stalled (duplicate,
+    invalid) and deleting versions are never chosen.
 
     >>> mk = lambda n, t, p="Ready", **kw: VersionRecord(n, "ns", "", "iris", n, t, "s3://b/m", "", "", p, **kw)
     >>> rs = [mk("v1", "2026-01-01T00:00:00Z"), mk("v2", "2026-01-02T00:00:00Z"),
-    ...       mk("v3", "2026-01-03T00:00:00Z", "Rejected")]
+    ...       mk("v3", "2026-01-03T00:00:00Z", "Rejected", stalled=True)]
     >>> select_latest(rs, "iris").name
+    'v3'
+    >>> select_latest(rs, "iris", rejected={"v3"}).name
     'v2'
-    >>> select_latest(rs, "iris", rejected={"v2"}).name
-    'v1'
     >>> select_latest(rs, "iris", tags={"stage": "prod"}) is None
     True
     """
     best: VersionRecord | None = None
     wanted = list((tags or {}).items())
     for r in records:
-        if r.phase != "Ready" or r.stalled or r.deleting or r.model != model or r.name in rejected:
+        if r.deleting or r.model != model or r.name in rejected:
+            continue
+        if r.phase != "Rejected" and (r.phase != "Ready" or r.stalled):
             continue  # is_selectable, inlined: this loop runs over every version of the model
         if (wanted and any(r.tags.get(k) != v for k, v in wanted)) or (where is not None and not where(r)):
             continue
@@ -168,3 +177,44 @@ def should_retire(record: VersionRecord, siblings: Iterable[VersionRecord], *, p
     keep = max(originals, key=lambda r: r.order).keep_last
     newer = sum(1 for r in originals if r.order > record.order)
     return keep is not None and newer >= keep
+
+
+def calculate_sibling_nudges(changed: VersionRecord, siblings: Iterable[VersionRecord]) -> list[str]:
+    """Siblings whose status ``changed`` (a version just added to, or deleted from, ``siblings``) may change.
+
+    The other claimants of its version (which of them is the original may change) and the versions the
+    retention policy now puts beyond keepLast and that are not Retired yet (a protected one decides no
+    change and writes nothing). Linear in the model's versions, plus one sort.
+
+    >>> mk = lambda n, t, v=None, k=None, p="Ready": VersionRecord(n, "ns", "", "iris", v or n, t, "u", "", "", p,
+    ...                                                           keep_last=k)
+    >>> rs = [mk("a", "1", p="Retired"), mk("b", "2"), mk("c", "3"), mk("d", "4", k=2), mk("d2", "5", v="d")]
+    >>> calculate_sibling_nudges(rs[-1], rs)
+    ['b', 'd']
+    """
+    siblings = list(siblings)
+    claimants = {r.name for r in siblings if r.version == changed.version}
+    live = sorted((r for r in calculate_originals(siblings).values() if not r.deleting),
+                  key=lambda r: r.order, reverse=True)
+    keep = live[0].keep_last if live else None
+    beyond = {r.name for r in live[keep:] if r.phase != "Retired"} if keep is not None else set()
+    return sorted((claimants | beyond) - {changed.name})
+
+
+def calculate_slim_body(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts of a ModelVersion body a decision reads (for the ``modelversions_by_name`` index).
+
+    Dropped: managedFields, labels, kopf's annotations (one holds a copy of the spec), ``status.kopf``.
+    """
+    meta = body.get("metadata") or {}
+    kept = {k: meta[k] for k in _SLIM_META if k in meta}
+    annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k.startswith("modelyard.io/")}
+    if annotations:
+        kept["annotations"] = annotations
+    status = {k: v for k, v in (body.get("status") or {}).items() if k != "kopf"}
+    return copy.deepcopy({"apiVersion": body.get("apiVersion"), "kind": body.get("kind"), "metadata": kept,
+                          "spec": body.get("spec"), **({"status": status} if status else {})})
+
+
+_SLIM_META = ("name", "namespace", "uid", "generation", "resourceVersion", "creationTimestamp",
+              "deletionTimestamp", "finalizers")

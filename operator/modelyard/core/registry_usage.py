@@ -9,7 +9,10 @@ Fields read (anything missing or malformed is skipped, never an error):
 - ``status.stable`` / ``status.canary``: ``{modelVersion, digest, verified}`` (or a bare name) -> roles
   ``stable`` / ``canary``. ``verified: true`` with a ``digest`` (or ``verifiedDigest``) means a ready pod
   loaded the artifact and checked that digest.
-- ``status.previousStable``: the version kept as the rollback target -> role ``rollback``.
+- ``status.retiring[]`` ``{modelVersion}``: a version traffic has left whose Deployment is still there. One
+  that was the stable (its newest ``history[]`` entry is ``Promoted``, or it has none) and that the service
+  did not reject is the old stable of a promotion: the rollback target while it retires -> role
+  ``rollback``. A superseded or rolled-back canary that is retiring is not.
 - ``status.rejected``: names refused; ``status.rejections[]`` ``{modelVersion, reason, message, time,
   measurements}`` and ``status.history[]`` ``{modelVersion, outcome, message, time}`` give the details.
 
@@ -24,7 +27,7 @@ from typing import Any
 
 STABLE, CANARY, ROLLBACK = "stable", "canary", "rollback"
 SERVING_ROLES = (STABLE, CANARY)
-_ROLE_FIELDS = (("stable", STABLE), ("canary", CANARY), ("previousStable", ROLLBACK))
+_ROLE_FIELDS = (("stable", STABLE), ("canary", CANARY))
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,29 @@ def _collect_roles(status: Mapping[str, Any], roles: dict[str, set[str]], verifi
             continue
         roles.setdefault(mv, set()).add(role)
         digest = _verified_digest(_mapping(entry))
-        if digest is not None and role in SERVING_ROLES:
+        if digest is not None:
             verified.setdefault(mv, set()).add(digest)
+    for mv in calculate_rollback_targets(status):
+        roles.setdefault(mv, set()).add(ROLLBACK)
+
+
+def calculate_rollback_targets(status: Mapping[str, Any]) -> list[str]:
+    """The retiring versions that were the stable before a promotion (the rollback window's targets).
+
+    ``history[]`` is newest first: a retiring version whose newest entry is ``Promoted`` (or that has no
+    entry left, the conservative reading) was the stable; ``Superseded`` or a rejection means a canary.
+
+    >>> calculate_rollback_targets({"retiring": [{"modelVersion": "v1"}, {"modelVersion": "v3"}],
+    ...     "history": [{"modelVersion": "v2", "outcome": "Promoted"}, {"modelVersion": "v3", "outcome": "Superseded"},
+    ...                 {"modelVersion": "v1", "outcome": "Promoted"}]})
+    ['v1']
+    """
+    rejected = {n for n in _list(status.get("rejected")) if isinstance(n, str)}
+    newest: dict[str, Any] = {}
+    for entry in _dicts(status.get("history")):
+        newest.setdefault(_name(entry), entry.get("outcome"))
+    names = [_name(e) for e in _dicts(status.get("retiring"))]
+    return [n for n in names if n and n not in rejected and newest.get(n, "Promoted") == "Promoted"]
 
 
 def _verified_digest(entry: Mapping[str, Any]) -> str | None:

@@ -6,12 +6,11 @@ a half-built registry (which could, say, retire a version whose InferenceService
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import kopf
 
-from modelyard.core.registry import VersionRecord, record_from_body
+from modelyard.core.registry import VersionRecord, calculate_slim_body, record_from_body
 from modelyard.core.registry_usage import Usage, recorded_holders, usages_from_inferenceservice
 
 MODELVERSIONS = ("modelyard.io", "v1alpha1", "modelversions")
@@ -26,7 +25,7 @@ def modelversions_by_model(body: kopf.Body, **_: Any) -> dict[tuple[str, str], V
 
 @kopf.index(*MODELVERSIONS)
 def modelversions_by_name(body: kopf.Body, namespace: str | None, name: str, **_: Any) -> dict[tuple[str, str], Any]:
-    return {(namespace or "", name): copy.deepcopy(dict(body))}
+    return {(namespace or "", name): calculate_slim_body(body)}  # what a nudge decides from, no more
 
 
 @kopf.index(*MODELVERSIONS)

@@ -1,4 +1,4 @@
-"""ModelVersion handlers, and the nudge from InferenceService events."""
+"""ModelVersion handlers, and the nudges: from InferenceService events, and to siblings from ModelVersion events."""
 
 from __future__ import annotations
 
@@ -11,8 +11,13 @@ from modelyard.adapters.kube import ApiError
 from modelyard.adapters.telemetry import instrumented
 from modelyard.api.modelversion import PROTECTION_FINALIZER
 from modelyard.controller.common import utcnow
-from modelyard.controller.modelversion import RegistryIndexes, nudge_modelversions, reconcile_modelversion
-from modelyard.core.modelversion import is_settled
+from modelyard.controller.modelversion import (
+    RegistryIndexes,
+    nudge_modelversions,
+    nudge_siblings,
+    reconcile_modelversion,
+)
+from modelyard.core.modelversion import is_settled, should_add_protection
 from modelyard.handlers.indexes import INFERENCESERVICES, MODELVERSIONS
 
 RESYNC_SECONDS = float(os.environ.get("MODELYARD_RESYNC_SECONDS", "5"))
@@ -30,6 +35,23 @@ def _deleting(body: kopf.Body, type: str | None, **_: Any) -> bool:
     meta = body.get("metadata") or {}
     return type != "DELETED" and bool(meta.get("deletionTimestamp")) and PROTECTION_FINALIZER in (
         meta.get("finalizers") or [])
+
+
+def _protect(body: kopf.Body, patch: kopf.Patch) -> None:
+    """Add the protection finalizer in kopf's own patch: a JSON patch kopf tests against the freshest
+    resourceVersion and re-applies after a conflict, so it never fights kopf's bookkeeping (no 409)."""
+    if should_add_protection(body.get("metadata") or {}):
+        patch.fns.append(_add_protection)
+
+
+def _add_protection(body: Any) -> None:
+    finalizers = body.setdefault("metadata", {}).setdefault("finalizers", [])
+    if PROTECTION_FINALIZER not in finalizers:
+        finalizers.append(PROTECTION_FINALIZER)
+
+
+def _added_or_deleted(type: str | None, **_: Any) -> bool:
+    return type in ("ADDED", "DELETED")  # not the initial listing (None): the resume handlers cover it
 
 
 async def _reconcile(body: kopf.Body, memo: kopf.Memo, kw: dict[str, Any], *, on_conflict: str) -> dict[str, Any]:
@@ -53,6 +75,7 @@ async def _reconcile(body: kopf.Body, memo: kopf.Memo, kw: dict[str, Any], *, on
 @kopf.on.update(*MODELVERSIONS, **RETRY)  # type: ignore[arg-type]
 @instrumented("modelversion")
 async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kw: Any) -> None:
+    _protect(body, patch)
     patch.status.update(await _reconcile(body, memo, kw, on_conflict="retry"))
 
 
@@ -60,6 +83,7 @@ async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kw: A
 @instrumented("modelversion")
 async def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kw: Any) -> None:
     if not is_settled(body):
+        _protect(body, patch)
         patch.status.update(await _reconcile(body, memo, kw, on_conflict="skip"))  # the next tick decides again
 
 
@@ -67,6 +91,12 @@ async def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kw: Any)
 @instrumented("modelversion")
 async def deleting(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kw: Any) -> None:
     patch.status.update(await _reconcile(body, memo, kw, on_conflict="skip"))  # the change that won brings an event
+
+
+@kopf.on.event(*MODELVERSIONS, when=_added_or_deleted)
+@instrumented("modelversion")
+async def siblings(body: kopf.Body, memo: kopf.Memo, **kw: Any) -> None:
+    await nudge_siblings(memo.kube, dict(body), _indexes(kw), utcnow())
 
 
 @kopf.on.event(*INFERENCESERVICES)

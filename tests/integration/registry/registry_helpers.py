@@ -1,10 +1,10 @@
 """Given / When / Then helpers for the registry's integration tests against the sandbox cluster.
 
-The InferenceService controller is still being built (branch ``rollout``): until it is on main, these
-tests stand in for it by writing the InferenceService's status themselves through its /status
-subresource, and only the fields the registry reads (``stable``, ``canary``, ``rejected``, ``history``).
-The InferenceService handler on main writes only its first status (observedGeneration + conditions),
-so it does not undo these writes (``test_protection`` checks that).
+Protection and quiescence drive real InferenceServices (``serving`` / ``pin`` / ``wait_for_isvc``): the
+rollout controller owns their status; the sandbox's simulated pods become Ready by default
+(``sandbox.behaviours``), and a one-step rollout without analysis metrics promotes a pinned version as
+soon as its pods are ready. ``report_isvc_status`` (writing the status the registry reads directly) is
+left for the lookup tests, whose services pin a version they never roll out.
 """
 
 from __future__ import annotations
@@ -45,6 +45,15 @@ def inferenceservice(name: str, model_version: str) -> Body:
             "spec": {"model": {"modelVersion": model_version}}}
 
 
+def serving(name: str, model_version: str, *, scale_down_delay: str = "300ms",
+            gates: Sequence[Body] = ()) -> Body:
+    """A real InferenceService: one replica, one 50% step, no analysis metrics, a short scale-down delay."""
+    return {"apiVersion": "modelyard.io/v1alpha1", "kind": "InferenceService", "metadata": {"name": name},
+            "spec": {"model": {"modelVersion": model_version, "gates": list(gates)}, "predictor": {"replicas": 1},
+                     "rollout": {"steps": [{"setWeight": 50}], "scaleDownDelay": scale_down_delay,
+                                 "progressDeadline": "20s", "readyDeadline": "20s"}}}
+
+
 def example(path: Path) -> Body:
     loaded: Body = yaml.safe_load(path.read_text())
     return loaded
@@ -71,6 +80,25 @@ async def report_isvc_status(
         "rejected": list(rejected), "history": list(history),
     }
     await sandbox.kube.patch(INFERENCESERVICES, NS, name, {"status": status}, subresource="status")
+
+
+async def pin(sandbox: SandboxHandle, name: str, model_version: str) -> None:
+    """Point InferenceService ``name`` at another version (a canary, promoted once its pods are ready)."""
+    await sandbox.kube.patch(INFERENCESERVICES, NS, name, {"spec": {"model": {"modelVersion": model_version}}})
+
+
+async def wait_for_isvc(sandbox: SandboxHandle, name: str, what: str, check: Any, timeout: float = 15.0) -> Body:  # noqa: ASYNC109
+    """The InferenceService's status once ``check(status)`` holds."""
+    async def probe() -> Body | None:
+        status: Body = (await sandbox.kube.get(INFERENCESERVICES, NS, name)).get("status") or {}
+        return status if check(status) else None
+    return await sandbox.wait_for(probe, timeout, message=f"{name}: {what}")
+
+
+def stable_is(model_version: str) -> Any:
+    """Promoted and settled: ``model_version`` is the stable, no canary, Healthy."""
+    return lambda st: ((st.get("stable") or {}).get("modelVersion") == model_version and not st.get("canary")
+                       and st.get("phase") == "Healthy")
 
 
 # --- then --------------------------------------------------------------------------------------------
@@ -104,6 +132,15 @@ async def wait_gone(sandbox: SandboxHandle, name: str, timeout: float = 8.0) -> 
     async def check() -> bool:
         return await sandbox.kube.get_or_none(MODELVERSIONS, NS, name) is None
     return await sandbox.wait_for(check, timeout, message=f"{name} deleted")
+
+
+async def wait_protected(sandbox: SandboxHandle, name: str) -> Body:
+    """The ModelVersion once it carries the protection finalizer (kopf adds it with its own patch,
+    just after the status the same handler decided)."""
+    async def check() -> Body | None:
+        mv = await sandbox.kube.get(MODELVERSIONS, NS, name)
+        return mv if "modelyard.io/protection" in (mv["metadata"].get("finalizers") or []) else None
+    return await sandbox.wait_for(check, 8.0, message=f"{name} protected")
 
 
 async def event_reasons(sandbox: SandboxHandle, name: str) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Any
 from modelyard.adapters.kube import MODELVERSIONS, TRAININGJOBS
 from modelyard.sandbox.controllers import Outcome
 from tests.integration.conftest import SandboxHandle
+from tests.integration.registry.registry_helpers import wait_protected
 from tests.integration.training.test_trainingjob import LABEL, NS, REPORT, phase, trainingjob
 
 
@@ -21,7 +22,7 @@ async def test_version_from_training_is_ready_and_outlives_its_trainingjob(sandb
         return mv if (mv.get("status") or {}).get("phase") == "Ready" else None
     mv = await sandbox.wait_for(ready, timeout=15, message="iris-v7 Ready")
     assert mv["spec"]["lineage"]["trainingJob"]["name"] == "run-7"
-    assert "modelyard.io/protection" in mv["metadata"]["finalizers"]
+    await wait_protected(sandbox, "iris-v7")
 
     await sandbox.kube.delete(TRAININGJOBS, NS, "run-7")
     await sandbox.wait_for(lambda: _gone(sandbox, "run-7"), timeout=15, message="TrainingJob deleted")

@@ -51,12 +51,14 @@ async def test_latest_skips_rejected_retired_and_duplicate_versions(sandbox: San
     def latest(**kw: object) -> str | None:
         found = select_latest(rs, "iris", **kw)  # type: ignore[arg-type]
         return None if found is None else found.name
-    assert latest() == "iris-v4"  # not v6 (duplicate), not v5 (rejected)
-    assert latest(tags={"lane": "a"}) == "iris-v3"  # not v5 (rejected), and v1 is retired
+    web = {"iris-v5"}  # what web rejected (its status.rejected); a rejection counts for its own service only
+    assert latest(rejected=web) == "iris-v4"  # for web: not v6 (duplicate), not v5 (rejected by web)
+    assert latest() == "iris-v5"  # for another service: web's rejection does not exclude it
+    assert latest(tags={"lane": "a"}, rejected=web) == "iris-v3"  # and v1 is retired
     assert latest(tags={"lane": "b"}) == "iris-v4"  # not the duplicate v6
     assert latest(tags={"lane": "b"}, rejected={"iris-v4"}) is None  # v2 is retired, v6 a duplicate
-    assert latest(rejected={"iris-v4"}) == "iris-v3"
-    assert latest(where=lambda r: r.name != "iris-v3", tags={"lane": "a"}) is None
+    assert latest(rejected={"iris-v4", *web}) == "iris-v3"
+    assert latest(where=lambda r: r.name != "iris-v3", tags={"lane": "a"}, rejected=web) is None
     assert select_latest(rs, "other") is None
 
 

@@ -18,6 +18,7 @@ from tests.integration.registry.registry_helpers import (
     wait_for_event,
     wait_for_mv,
     wait_gone,
+    wait_protected,
 )
 
 
@@ -31,7 +32,7 @@ async def test_example_registers_as_ready(sandbox: SandboxHandle, path: object) 
     assert status["headlineMetric"] == f"accuracy={body['spec']['metrics']['accuracy']:.4g}"
     assert condition(mv, "Stalled") is None  # kstatus: abnormal-true conditions are left out when False
     assert condition(mv, "ArtifactVerified")["reason"] == "NotYetLoaded"  # type: ignore[index]
-    assert PROTECTION_FINALIZER in mv["metadata"]["finalizers"]
+    assert PROTECTION_FINALIZER in (await wait_protected(sandbox, body["metadata"]["name"]))["metadata"]["finalizers"]
     assert "Registered" in await event_reasons(sandbox, body["metadata"]["name"])
 
 

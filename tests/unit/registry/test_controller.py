@@ -9,9 +9,11 @@ import pytest
 
 from modelyard.adapters.kube import ApiError, Ref
 from modelyard.controller.modelversion import (
+    NUDGE_ATTEMPTS,
     RegistryIndexes,
     affected_modelversions,
     nudge_modelversions,
+    nudge_siblings,
     reconcile_modelversion,
 )
 from modelyard.core.registry import record_from_body
@@ -22,18 +24,24 @@ NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 class FakeKube:
-    """Records patches and creates; ``fail`` makes the next status patch raise it."""
+    """Records patches, creates and reads; ``fail`` makes the first ``times`` status patches raise it;
+    ``fresh`` is what a read returns (None: the object is gone)."""
 
-    def __init__(self, fail: ApiError | None = None) -> None:
+    def __init__(self, fail: ApiError | None = None, times: int = 100, fresh: dict[str, Any] | None = None) -> None:
         self.calls: list[tuple[str, str, Any, str | None]] = []
-        self.fail = fail
+        self.fail, self.times, self.fresh = fail, times, fresh
 
     async def patch(self, ref: Ref, namespace: str | None, name: str, body: Any, *,
                     subresource: str | None = None, **_: Any) -> dict[str, Any]:
-        if subresource == "status" and self.fail is not None:
+        if subresource == "status" and self.fail is not None and self.times > 0:
+            self.times -= 1
             raise self.fail
         self.calls.append(("patch", name, body, subresource))
         return {}
+
+    async def get_or_none(self, ref: Ref, namespace: str | None, name: str) -> dict[str, Any] | None:
+        self.calls.append(("get", name, None, None))
+        return self.fresh
 
     async def create(self, ref: Ref, namespace: str | None, body: dict[str, Any]) -> dict[str, Any]:
         self.calls.append(("create", body.get("kind", ""), body.get("reason"), None))
@@ -58,13 +66,12 @@ def build(mvs: list[dict[str, Any]], isvcs: list[dict[str, Any]]) -> RegistryInd
     return RegistryIndexes(versions, usages, bodies, holders)
 
 
-async def test_reconcile_adds_finalizer_posts_event_and_returns_status() -> None:
+async def test_reconcile_posts_event_and_returns_status_leaving_the_finalizer_to_the_handler() -> None:
     kube = FakeKube()
     body = mv_body(finalizers=[])
     patch = await reconcile_modelversion(kube, body, build([body], []), NOW)  # type: ignore[arg-type]
     assert patch["phase"] == "Ready"
-    assert [c[0] for c in kube.calls] == ["patch", "create"]
-    assert kube.calls[0][2]["metadata"]["finalizers"] == ["modelyard.io/protection"]
+    assert [c[0] for c in kube.calls] == ["create"]  # no separate finalizer PATCH to race kopf's own
 
 
 async def test_settled_reconcile_makes_no_call() -> None:
@@ -98,20 +105,49 @@ async def test_nudge_writes_status_with_a_precondition() -> None:
     assert status_writes[0][2]["status"]["heldBy"] == ["web"]
 
 
-@pytest.mark.parametrize("status", [409, 404], ids=["conflict", "gone"])
-async def test_nudge_leaves_a_changed_object_to_its_own_handlers(status: int) -> None:
+@pytest.mark.parametrize(
+    ("status", "times", "fresh", "written", "reads"),
+    [(409, 1, {"resourceVersion": "8"}, 1, 1), (409, 100, {"resourceVersion": "8"}, 0, NUDGE_ATTEMPTS),
+     (409, 1, None, 0, 1), (404, 1, None, 0, 0)],
+    ids=["conflict-decides-again-from-a-fresh-read", "keeps-conflicting-gives-up", "conflict-then-gone", "gone"],
+)
+async def test_nudge_retries_a_lost_write_from_a_fresh_read(
+        status: int, times: int, fresh: dict[str, Any] | None, written: int, reads: int) -> None:
     body = mv_body()
+    fresh_body = None if fresh is None else {**mv_body(), "metadata": {**mv_body()["metadata"], **fresh}}
     serving = isvc_body(status={"stable": {"modelVersion": "iris-v1"}})
-    kube = FakeKube(fail=ApiError(status, "Conflict", "changed"))
-    assert await nudge_modelversions(kube, serving, build([body], [serving]), NOW) == 0  # type: ignore[arg-type]
+    kube = FakeKube(fail=ApiError(status, "Conflict", "changed"), times=times, fresh=fresh_body)
+    assert await nudge_modelversions(kube, serving, build([body], [serving]), NOW) == written  # type: ignore[arg-type]
+    assert sum(1 for c in kube.calls if c[0] == "get") == reads
+    status_writes = [c for c in kube.calls if c[3] == "status"]
+    assert [w[2]["metadata"] for w in status_writes] == [{"resourceVersion": "8"}] * written
 
 
 async def test_nudge_posts_no_event_when_its_status_write_loses() -> None:
     body = mv_body()  # finalizer present, no status yet: the decision has Events to post
     serving = isvc_body(status={"stable": {"modelVersion": "iris-v1"}})
-    kube = FakeKube(fail=ApiError(409, "Conflict", "changed"))
+    kube = FakeKube(fail=ApiError(409, "Conflict", "changed"), fresh=body)
     assert await nudge_modelversions(kube, serving, build([body], [serving]), NOW) == 0  # type: ignore[arg-type]
     assert [c for c in kube.calls if c[0] == "create"] == []
+
+
+@pytest.mark.parametrize(
+    ("keep_last", "deleted", "expected"),
+    [(None, False, []), (2, False, ["iris-v1"]), (2, True, [])],
+    ids=["no-policy-nothing-to-nudge", "new-version-retires-the-oldest", "deleted-version-nudges-nothing-new"],
+)
+async def test_nudge_siblings_writes_what_a_new_version_changes(
+        keep_last: int | None, deleted: bool, expected: list[str]) -> None:
+    old = [mv_body(f"iris-v{i}", version=f"v{i}", created=f"2026-01-0{i}T00:00:00Z") for i in (1, 2)]
+    for b in old:
+        b["status"] = await reconcile_modelversion(FakeKube(), b, build(old, []), NOW)  # type: ignore[arg-type]
+    new = mv_body("iris-v3", version="v3", created="2026-01-03T00:00:00Z")
+    if keep_last is not None:
+        new["spec"]["retention"] = {"keepLast": keep_last}
+    kube = FakeKube()
+    indexes = build(old if deleted else [*old, new], [])
+    await nudge_siblings(kube, new, indexes, NOW)  # type: ignore[arg-type]
+    assert [c[1] for c in kube.calls if c[3] == "status"] == expected
 
 
 async def test_nudge_posts_events_after_its_status_write() -> None:

@@ -11,7 +11,7 @@ import pytest
 from modelyard.controller.common import status_patch
 from modelyard.controller.modelversion import RegistryIndexes, calculate_decision
 from modelyard.core.actions import Decision, EmitEvent, Patch
-from modelyard.core.modelversion import is_settled, releases
+from modelyard.core.modelversion import is_settled, releases, should_add_protection
 from modelyard.core.registry import record_from_body
 from modelyard.core.registry_usage import usages_from_inferenceservice
 from tests.unit.registry.helpers import DIGEST, OTHER_DIGEST, isvc_body, mv_body
@@ -60,8 +60,8 @@ def test_new_version_is_protected_registered_and_ready() -> None:
     assert d.status["phase"] == "Ready"
     assert conds(d.status) == {"Ready": ("True", "Registered"), "ArtifactVerified": ("Unknown", "NotYetLoaded")}
     assert d.status["observedGeneration"] == 1 and d.status["headlineMetric"] == "accuracy=0.95"
-    patches = [a for a in d.actions if isinstance(a, Patch)]
-    assert patches[0].patch == {"metadata": {"finalizers": ["modelyard.io/protection"], "resourceVersion": "7"}}
+    assert [a for a in d.actions if isinstance(a, Patch)] == []  # the handler adds the finalizer in kopf's patch
+    assert should_add_protection(mv_body(finalizers=[])["metadata"])
     assert events(d) == ["Registered"]
 
 
@@ -145,7 +145,9 @@ def test_deletion_is_held_while_served_and_says_why() -> None:
 
 
 @pytest.mark.parametrize("holder", [
-    isvc_body(status={"previousStable": {"modelVersion": "iris-v1"}}),
+    isvc_body(status={"stable": {"modelVersion": "iris-v2"}, "retiring": [{"modelVersion": "iris-v1"}],
+                      "history": [{"modelVersion": "iris-v2", "outcome": "Promoted"},
+                                  {"modelVersion": "iris-v1", "outcome": "Promoted"}]}),
     serving("iris-v1", "canary"),
 ], ids=["rollback-target", "canary"])
 def test_rollback_target_and_canary_hold_deletion(holder: dict[str, Any]) -> None:
@@ -190,3 +192,29 @@ def test_headline_metric_from_annotation() -> None:
     body = mv_body(annotations={"modelyard.io/headline-metric": "f1"})
     body["spec"]["metrics"] = {"accuracy": 0.9, "f1": 0.875}
     assert decide(body).status["headlineMetric"] == "f1=0.875"
+
+
+def _settled_case(**change: Any) -> dict[str, Any]:
+    body = mv_body(**{k: v for k, v in change.items() if k in ("finalizers", "deleting")})
+    body["status"] = {"phase": change.get("phase", "Ready"), "observedGeneration": change.get("observed", 1)}
+    if change.get("no_status"):
+        body.pop("status")
+    return body
+
+
+@pytest.mark.parametrize(
+    ("body", "settled"),
+    [(_settled_case(), True), (_settled_case(phase="Rejected"), True), (_settled_case(phase="Pending"), True),
+     (_settled_case(phase="Retired"), True), (_settled_case(no_status=True), False),
+     (_settled_case(observed=0), False), (_settled_case(finalizers=[]), False),
+     (_settled_case(deleting=True), False)],
+    ids=["ready", "rejected", "duplicate-or-invalid", "retired", "never-decided", "older-generation",
+         "finalizer-missing", "deleting"],
+)
+def test_is_settled_for_any_phase_once_decided_and_protected(body: dict[str, Any], settled: bool) -> None:
+    assert is_settled(body) is settled
+
+
+def test_a_ready_version_settles_after_its_first_decision() -> None:
+    body = settle(mv_body(), [], [])
+    assert body["status"]["phase"] == "Ready" and is_settled(body)

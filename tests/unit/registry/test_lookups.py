@@ -7,6 +7,8 @@ import pytest
 from modelyard.core.registry import (
     VersionRecord,
     calculate_keep_last,
+    calculate_sibling_nudges,
+    calculate_slim_body,
     find_original,
     newest_first,
     record_from_body,
@@ -25,18 +27,20 @@ MIXED = [
 @pytest.mark.parametrize(
     ("kwargs", "expected"),
     [
-        ({}, "v2b"),
-        ({"rejected": {"v2b"}}, "v2"),
-        ({"rejected": {"v2b", "v2"}}, "v1"),
+        ({}, "v3"),
+        ({"rejected": {"v3"}}, "v2b"),
+        ({"rejected": {"v3", "v2b"}}, "v2"),
+        ({"rejected": {"v3", "v2b", "v2"}}, "v1"),
         ({"tags": {"stage": "prod"}}, "v2b"),
         ({"tags": {"stage": "dev"}}, None),
         ({"where": lambda r: r.name == "v1"}, "v1"),
-        ({"rejected": {"v1", "v2", "v2b"}}, None),
+        ({"rejected": {"v1", "v2", "v2b", "v3"}}, None),
     ],
-    ids=["newest-ready-wins-ties-by-name", "rejected-by-this-service", "two-rejected", "tags-match",
-         "tags-miss", "extra-predicate", "nothing-left"],
+    ids=["rejected-by-another-service-still-a-candidate", "rejected-by-this-service-ties-by-name", "two-rejected",
+         "three-rejected", "tags-match", "tags-miss", "extra-predicate", "nothing-left"],
 )
-def test_select_latest_skips_rejected_retired_pending_stalled_deleting(kwargs: dict, expected: str | None) -> None:
+def test_select_latest_skips_own_rejections_retired_pending_stalled_deleting(
+        kwargs: dict, expected: str | None) -> None:
     got = select_latest(MIXED, "iris", **kwargs)
     assert (got.name if got else None) == expected
 
@@ -45,7 +49,7 @@ def test_select_latest_among_thousands_matches_a_sort() -> None:
     records = [rec(f"v{i}", f"2026-01-01T{i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z",
                    "Ready" if i % 7 else "Rejected") for i in range(5000)]
     rejected = {r.name for r in records[-50:]}
-    expected = next(r for r in newest_first(records) if r.phase == "Ready" and r.name not in rejected)
+    expected = next(r for r in newest_first(records) if r.name not in rejected)
     assert select_latest(records, "iris", rejected=rejected) == expected
 
 
@@ -107,3 +111,34 @@ def test_record_reads_retention(retention: dict | None, keep_last: int | None) -
         body["spec"]["retention"] = retention
     record = record_from_body(body)
     assert record is not None and record.keep_last == keep_last
+
+
+@pytest.mark.parametrize(
+    ("records", "changed", "expected"),
+    [
+        ([rec("v1", t(1)), rec("v2", t(2))], "v2", []),
+        ([rec("v1", t(1)), rec("v2", t(2)), rec("v3", t(3), keep_last=1)], "v3", ["v1", "v2"]),
+        ([rec("v1", t(1), "Retired"), rec("v2", t(2)), rec("v3", t(3), keep_last=1)], "v3", ["v2"]),
+        ([rec("a", t(1), version="v1"), rec("b", t(2), version="v1")], "b", ["a"]),
+        ([rec("b", t(2), version="v1")], "a", ["b"]),
+        ([rec("v1", t(1)), rec("v2", t(2), deleting=True), rec("v3", t(3), keep_last=1)], "v3", ["v1"]),
+        ([rec("v1", t(1)), rec("v2", t(2), keep_last=2), rec("d", t(3), version="v2")], "d", ["v2"]),
+    ],
+    ids=["no-policy", "beyond-keep-last", "retired-not-again", "same-version-claimant",
+         "original-deleted-claimant-promoted", "deleting-neither-counts-nor-retires", "duplicate-does-not-count"],
+)
+def test_calculate_sibling_nudges(records: list[VersionRecord], changed: str, expected: list[str]) -> None:
+    me = next((r for r in records if r.name == changed), None) or rec(changed, t(1), version="v1")
+    assert calculate_sibling_nudges(me, records) == expected
+
+
+def test_slim_body_keeps_what_a_decision_reads() -> None:
+    body = mv_body(annotations={"modelyard.io/headline-metric": "f1", "kopf.zalando.org/last-handled": "{...}"},
+                   status={"phase": "Ready", "kopf": {"progress": {}}})
+    body["metadata"]["managedFields"] = [{"manager": "kubectl"}]
+    slim = calculate_slim_body(body)
+    assert slim["metadata"]["annotations"] == {"modelyard.io/headline-metric": "f1"}
+    assert "managedFields" not in slim["metadata"] and slim["status"] == {"phase": "Ready"}
+    assert slim["spec"] == body["spec"] and slim["metadata"]["resourceVersion"] == "7"
+    slim["spec"]["model"] = "changed"
+    assert body["spec"]["model"] == "iris"  # a copy
