@@ -124,7 +124,9 @@ class LocalRuntime:
             code = await proc.wait()
             probe.cancel()
         finally:
-            process.kill_group(proc.pid, signal.SIGKILL)
+            if proc.returncode is None:  # the pod was deleted: SIGTERM, a grace period, then SIGKILL
+                await process.terminate_group(proc, _grace_seconds(pod))
+            process.kill_group(proc.pid, signal.SIGKILL)  # whatever the container left behind
             self.pids.discard(proc.pid)
             _LIVE_GROUPS.discard(proc.pid)
         code = code if code >= 0 else 128 - code
@@ -191,3 +193,17 @@ def _probe_url(get: JsonDict, container: JsonDict, ports: dict[int, int]) -> str
         port = next((p["containerPort"] for p in container.get("ports", []) if p.get("name") == port), 0)
     local = ports.get(int(port or 0), int(port or 0))
     return f"http://{LOCAL_IP}:{local}{get.get('path', '/')}"
+
+
+#: The sandbox caps a pod's terminationGracePeriodSeconds (Kubernetes' default is 30 s) to keep stops quick.
+MAX_GRACE_SECONDS = 5.0
+
+
+def _grace_seconds(pod: JsonDict) -> float:
+    """The pod's termination grace period, as the kubelet reads it, capped for the sandbox.
+
+    >>> _grace_seconds({"spec": {}}), _grace_seconds({"spec": {"terminationGracePeriodSeconds": 1}})
+    (5.0, 1.0)
+    """
+    grace = pod.get("spec", {}).get("terminationGracePeriodSeconds", 30)
+    return min(float(grace), MAX_GRACE_SECONDS) if isinstance(grace, int | float) else MAX_GRACE_SECONDS

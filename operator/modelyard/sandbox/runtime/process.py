@@ -113,6 +113,14 @@ async def spawn(argv: list[str], env: Mapping[str, str], cwd: Path, log: Path) -
             start_new_session=True, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
 
 
+async def terminate_group(proc: asyncio.subprocess.Process, grace: float) -> None:
+    """SIGTERM to the process group, then wait up to ``grace`` seconds for the process to exit, as the
+    kubelet does for a deleted pod: a server finishes its in-flight requests instead of dropping them."""
+    kill_group(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(proc.wait()), grace)
+
+
 def kill_group(pid: int, sig: int = signal.SIGKILL) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
