@@ -5,19 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from modelyard.adapters.kube import CONFIGMAPS, JOBS, MODELVERSIONS, PODS, SECRETS, Ref
-from modelyard.api.trainingjob import TrainingJob
+from modelyard.adapters import telemetry
+from modelyard.adapters.kube import CONFIGMAPS, JOBS, MODELVERSIONS, PODS, SECRETS, TRAININGJOBS, ApiError, Ref
+from modelyard.api.trainingjob import TrainingJob, TrainingJobStatus
 from modelyard.controller.common import parse, status_patch
 from modelyard.controller.execute import execute
 from modelyard.controller.first_status import calculate_first_status
-from modelyard.core.actions import Decision
-from modelyard.core.training import TERMINAL, calculate_report, decide_training, should_skip_resync
+from modelyard.core.actions import Action, CreateIfAbsent, Decision
+from modelyard.core.registry import parse_time
+from modelyard.core.training import ARTIFACT_RECORDED, calculate_report, decide_training, should_skip_resync
 from modelyard.core.training_observe import (
+    JobView,
     TrainingObserved,
     assess_job,
     assess_pod_problems,
     select_rank0_message,
 )
+from modelyard.core.training_outcome import TERMINAL, calculate_outcome
 from modelyard.core.training_spec import calculate_child_name, calculate_modelversion_name, calculate_references
 from modelyard.render.training import build_children, selector_labels
 
@@ -42,8 +46,54 @@ async def reconcile_trainingjob(kube: Any, body: dict[str, Any], now: datetime) 
     if tj is None:
         return calculate_first_status(TrainingJob, body, now)  # Stalled, InvalidSpec naming the field
     decision = await calculate_decision(kube, tj, now)
-    await execute(kube, body, decision.actions, now)
-    return status_patch(body, decision.status)
+    await apply_actions(kube, body, decision.actions, now)
+    patch = status_patch(body, decision.status)
+    if patch:
+        record_outcome(tj, TrainingJobStatus.model_validate(decision.status), now)
+    return patch
+
+
+async def resync_trainingjob(kube: Any, body: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The timer's pass, on the TrainingJob as the API holds it now.
+
+    kopf refreshes a timer's body only when it processes the object's next watch event, which under load
+    waits for a worker slot: deciding on that body would repeat the transition the last pass already
+    wrote (another status write, another Event) on every tick until the watch catches up.
+    """
+    meta = body.get("metadata") or {}
+    fresh = await kube.get_or_none(TRAININGJOBS, meta.get("namespace"), meta.get("name", ""))
+    if fresh is None or (fresh.get("metadata") or {}).get("uid") != meta.get("uid") or should_skip(fresh, now):
+        return {}
+    return await reconcile_trainingjob(kube, fresh, now)
+
+
+async def apply_actions(kube: Any, body: dict[str, Any], actions: list[Action], now: datetime) -> None:
+    """Execute the actions in order; the ModelVersion is counted when this pass created it (not on a 409)."""
+    for action in actions:
+        if isinstance(action, CreateIfAbsent) and action.manifest.get("kind") == "ModelVersion":
+            await create_model_version(kube, action.manifest)
+        else:
+            await execute(kube, body, [action], now)
+
+
+async def create_model_version(kube: Any, manifest: dict[str, Any]) -> None:
+    """Create the ModelVersion unless it exists (registered by an earlier pass: never overwritten)."""
+    try:
+        await kube.create(MODELVERSIONS, manifest["metadata"].get("namespace"), manifest)
+    except ApiError as e:
+        if not e.conflict:
+            raise
+        return
+    telemetry.MODELVERSIONS_REGISTERED.inc()
+
+
+def record_outcome(tj: TrainingJob, new: TrainingJobStatus, now: datetime) -> None:
+    """Count a run once, on the status write that moves it into Succeeded or Failed."""
+    created = tj.metadata.get("creationTimestamp")
+    outcome = calculate_outcome(tj.status, new, parse_time(created) if created else None, now)
+    if outcome is not None:
+        telemetry.TRAINING_JOBS_TOTAL.labels(outcome.outcome).inc()
+        telemetry.TRAINING_DURATION.labels(outcome.outcome).observe(outcome.duration_seconds)
 
 
 async def calculate_decision(kube: Reader, tj: TrainingJob, now: datetime) -> Decision:
@@ -63,7 +113,7 @@ async def observe(kube: Reader, tj: TrainingJob) -> TrainingObserved:
     missing: tuple[str, ...] = ()
     if job is None and tj.status.phase not in TERMINAL and not tj.status.job_name:
         missing = await observe_missing_references(kube, tj)
-    pods = await _pods(kube, tj) if job is not None and _needs_pods(tj, job.complete) else []
+    pods = await _pods(kube, tj) if job is not None and should_list_pods(tj, job) else []
     owner = None
     if (job is not None and job.complete) or tj.status.phase == "Succeeded":
         owner = await observe_model_version_owner(kube, tj)
@@ -73,9 +123,13 @@ async def observe(kube: Reader, tj: TrainingJob) -> TrainingObserved:
     )
 
 
-def _needs_pods(tj: TrainingJob, complete: bool) -> bool:
-    recorded = any(c.type == "ArtifactRecorded" for c in tj.status.conditions)
-    return tj.status.phase not in TERMINAL or (complete and not recorded)
+def should_list_pods(tj: TrainingJob, job: JobView) -> bool:
+    """Pods are read for rank 0's report of a completed run, or to explain pods that are not Ready."""
+    if job.complete:
+        return not any(c.type == ARTIFACT_RECORDED for c in tj.status.conditions)
+    if tj.status.phase in TERMINAL or job.failed_reason or job.suspended:
+        return False
+    return job.ready is None or job.ready < job.active
 
 
 async def _pods(kube: Reader, tj: TrainingJob) -> list[dict[str, Any]]:
@@ -103,6 +157,16 @@ async def observe_model_version_owner(kube: Reader, tj: TrainingJob) -> str | No
 
 
 def should_skip(body: dict[str, Any], now: datetime) -> bool:
-    """The timer's gate: a settled TrainingJob needs no API call at all."""
+    """The timer's gate: a settled TrainingJob, or one whose generation the change handlers still own,
+    needs no API call at all. A spec that does not parse waits for the next spec change, once reported."""
     tj, _ = parse(TrainingJob, body)
-    return tj is not None and should_skip_resync(tj, now)
+    if tj is None:
+        return not owns_generation(body)
+    return should_skip_resync(tj, now)
+
+
+def owns_generation(body: dict[str, Any]) -> bool:
+    """Whether the create/update/resume handler takes this pass: the status does not describe this generation
+    yet. Otherwise the timer owns the object, so the two never decide the same state twice."""
+    observed = (body.get("status") or {}).get("observedGeneration")
+    return bool(observed != (body.get("metadata") or {}).get("generation"))

@@ -18,6 +18,7 @@ from modelyard.core import artifact_report as ar
 from modelyard.core.actions import Action, CreateIfAbsent, Decision, Delete, EmitEvent, Patch
 from modelyard.core.conditions import find_condition, set_condition, summarize
 from modelyard.core.training_observe import JobView, TrainingObserved
+from modelyard.core.training_outcome import TERMINAL, calculate_event_key
 from modelyard.core.training_spec import (
     assess_spec,
     calculate_changed_fields,
@@ -28,7 +29,6 @@ from modelyard.core.training_spec import (
 SUCCEEDED, FAILED = "Succeeded", "Failed"
 ARTIFACT_RECORDED, MODEL_REGISTERED = "ArtifactRecorded", "ModelRegistered"
 KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
-TERMINAL = frozenset({TrainingPhase.SUCCEEDED, TrainingPhase.FAILED})
 _WARNINGS = frozenset({"MissingReference", "PodProblem"})
 
 
@@ -156,6 +156,14 @@ def _decide_active(tj: TrainingJob, observed: TrainingObserved, job: JobView, ch
     elif d.status.phase == TrainingPhase.RUNNING:
         d.say("Running", f"{job.active} pod(s) active, {job.failed} failed so far")
     else:
+        _say_pending(tj, d)
+
+
+def _say_pending(tj: TrainingJob, d: _Draft) -> None:
+    before = find_condition(tj.status.conditions, "Ready")
+    if before is not None and before.reason == "JobCreated":  # nothing new since the Job was created
+        d.say(before.reason, before.message)
+    else:
         d.say("Pending", "waiting for the training pods to start")
 
 
@@ -218,7 +226,6 @@ def _register(tj: TrainingJob, observed: TrainingObserved, children: TrainingChi
 
 
 def _finish(tj: TrainingJob, d: _Draft, now: datetime) -> Decision:
-    old = tj.status
     generation = tj.metadata.get("generation")
     s = d.status
     s.observed_generation = generation
@@ -226,7 +233,7 @@ def _finish(tj: TrainingJob, d: _Draft, now: datetime) -> Decision:
                              reason=d.reason, message=d.message, now=now, generation=generation)
     s.conditions = _outcome_conditions(s, now, generation, d.reason, d.message)
     s.message = d.message
-    actions = [*d.actions, *_events(old, d), *_ttl(tj, d, now)]
+    actions = [*d.actions, *_events(tj, d), *_ttl(tj, d, now)]
     return Decision(status=s.to_wire(), actions=actions, requeue_after=d.requeue)
 
 
@@ -247,12 +254,14 @@ def _outcome_conditions(
     return conds
 
 
-def _events(old: TrainingJobStatus, d: _Draft) -> list[EmitEvent]:
+def _events(tj: TrainingJob, d: _Draft) -> list[EmitEvent]:
+    old = tj.status
     before = find_condition(old.conditions, "Ready")
     if before is not None and before.reason == d.reason and old.phase == d.status.phase:
         return []
     warning = d.stalled or d.reason in _WARNINGS
-    return [EmitEvent("Warning" if warning else "Normal", d.reason, d.message)]
+    key = calculate_event_key(tj.metadata.get("uid", ""), old, d.reason, d.message)
+    return [EmitEvent("Warning" if warning else "Normal", d.reason, d.message, key=key)]
 
 
 def _ttl(tj: TrainingJob, d: _Draft, now: datetime) -> list[Action]:
@@ -268,12 +277,15 @@ def _ttl(tj: TrainingJob, d: _Draft, now: datetime) -> list[Action]:
 
 
 def should_skip_resync(tj: TrainingJob, now: datetime) -> bool:
-    """True when the timer has nothing to do, so it makes no API call: the create/update handler still owns
-    this generation (it has not written its status yet), or the run is settled (finished, nothing left to
-    do, no TTL due)."""
+    """True when the timer has nothing to do, so it makes no API call: the create/update handler owns
+    this generation (it has not written its status yet), the spec is invalid, or the run is settled
+    (finished, nothing left to do, no TTL due)."""
     s = tj.status
     if s.observed_generation != tj.metadata.get("generation"):
         return True
+    ready = find_condition(s.conditions, "Ready")
+    if s.phase == TrainingPhase.PENDING and not s.job_name and ready is not None and ready.reason == "InvalidSpec":
+        return True  # only a spec change helps, and that is the update handler's
     if s.phase not in TERMINAL:
         return False
     if any(c.type == "Reconciling" for c in s.conditions):

@@ -29,6 +29,7 @@ class JobView:
     failed_reason: str | None = None
     failed_message: str = ""
     active: int = 0
+    ready: int | None = None  # pods Ready among the active ones; None when the Job does not say
     succeeded: int = 0
     failed: int = 0
     start_time: datetime | None = None
@@ -64,7 +65,9 @@ def assess_job(job: Mapping[str, Any]) -> JobView:
         complete="Complete" in conds,
         failed_reason=_camel(failed.get("reason")) if failed else None,
         failed_message=(failed or {}).get("message", ""),
-        active=int(status.get("active") or 0), succeeded=int(status.get("succeeded") or 0),
+        active=int(status.get("active") or 0),
+        ready=int(status["ready"]) if status.get("ready") is not None else None,
+        succeeded=int(status.get("succeeded") or 0),
         failed=int(status.get("failed") or 0),
         start_time=parse_time(status["startTime"]) if status.get("startTime") else None,
         completion_time=parse_time(completion) if completion else None,

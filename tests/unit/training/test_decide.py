@@ -201,8 +201,9 @@ def test_ttl_deletes_a_settled_trainingjob(minutes: int, deleted: bool, requeue:
 
 @pytest.mark.parametrize(
     ("case_index", "generation", "skip"),
-    [(11, 1, True), (10, 1, True), (4, 1, False), (4, 2, True), (14, 1, True)],
-    ids=["registered", "failed", "running", "handler-owns-new-generation", "bad-report"],
+    [(11, 1, True), (10, 1, True), (4, 1, False), (4, 2, True), (14, 1, True), (2, 1, True), (3, 1, False)],
+    ids=["registered", "failed", "running", "handler-owns-new-generation", "bad-report", "invalid-spec",
+         "missing-reference"],
 )
 def test_settled_jobs_skip_the_resync(case_index: int, generation: int, skip: bool) -> None:
     decision, _ = run(CASES[case_index])
