@@ -139,6 +139,13 @@ class SandboxCluster:
             self._tmp.cleanup()
             self._tmp = None
 
+    async def restart_operator(self) -> None:
+        """Stop the operator (its thread, event loop, kopf and API client) and start a fresh one: what a
+        pod restart does, with everything in memory lost. Fault suites use it to kill at any point."""
+        await self._stop_operator_thread()
+        self._stop_operator = threading.Event()
+        await self._start_operator()
+
     async def _stop_operator_thread(self) -> None:
         if self._operator_thread is None:
             return
