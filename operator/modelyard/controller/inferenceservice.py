@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -225,12 +226,19 @@ async def measure(
     target = Target(ns, name, canary.model_version, status.stable.model_version if status.stable else None,
                     urls, window)
     results = []
+    limit = max(window, MIN_MEASURE_SECONDS)  # a provider that hangs must not hold the reconcile
     for metric in calculate_due_metrics(spec.analysis, status.analysis, now):
         try:
-            results.append(await deps.providers(metric).measure(metric, target, now))
+            results.append(await asyncio.wait_for(deps.providers(metric).measure(metric, target, now), limit))
+        except TimeoutError:
+            results.append(Measurement(metric.name, now, error=f"the provider did not answer within {limit:g}s"))
         except Exception as e:  # a provider must not raise; if one does, it is an Error measurement
             results.append(Measurement(metric.name, now, error=f"{type(e).__name__}: {e}"))
     return results
+
+
+#: The shortest time limit of one provider call (the analysis interval bounds it otherwise).
+MIN_MEASURE_SECONDS = 10.0
 
 
 def pod_url(pod: dict[str, Any], port: int) -> str:

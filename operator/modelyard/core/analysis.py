@@ -46,11 +46,13 @@ def assess_measurement(metric: AnalysisMetric, m: Measurement) -> tuple[Verdict,
     ...                       provider=MetricProvider(builtin=BuiltinProvider(metric="errorRate")))
     >>> at = datetime(2026, 1, 1, tzinfo=timezone.utc)
     >>> [assess_measurement(spec, Measurement("errors", at, value=v, requests=r))[0].value
-    ...  for v, r in ((0.01, 100), (0.2, 100), (0.0, 3), (float("nan"), 100))]
-    ['Successful', 'Failed', 'Inconclusive', 'Inconclusive']
+    ...  for v, r in ((0.01, 100), (0.2, 100), (0.0, 3), (float("nan"), 100), (0.0, float("nan")))]
+    ['Successful', 'Failed', 'Inconclusive', 'Inconclusive', 'Inconclusive']
     >>> assess_measurement(spec, Measurement("errors", at, error="connection refused"))
     (<Verdict.ERROR: 'Error'>, 'connection refused')
     """
+    if m.requests is not None and not math.isfinite(m.requests):  # NaN compares False: never let it pass
+        return Verdict.INCONCLUSIVE, f"traffic reading {m.requests} cannot be judged"
     if m.requests is not None and m.requests < metric.min_requests:  # before errors: "no requests" is no error
         return Verdict.INCONCLUSIVE, f"{m.requests:g} requests, fewer than the {metric.min_requests} needed to judge"
     if m.error is not None or m.value is None:
@@ -145,7 +147,7 @@ def calculate_analysis_status(
             continue
         verdict, why = assess_measurement(metric, m)
         record = MeasurementRecord(metric=m.metric, verdict=verdict.value, value=_finite(m.value),
-                                   requests=m.requests, message=why, time=m.at)
+                                   requests=_finite(m.requests), message=why, time=m.at)
         by_name[m.metric] = calculate_metric_status(by_name.get(m.metric, MetricStatus(name=m.metric)), verdict,
                                                     record)
     metrics = [by_name[name] for name in specs if name in by_name]

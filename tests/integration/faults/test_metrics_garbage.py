@@ -60,16 +60,8 @@ GARBAGE: dict[str, tuple[Callable[[], Any], str]] = {
     "non-numeric": (reading(error="non-numeric sample 'abc'"), "Error"),
     "raises": (_raise, "Error"),
     "timeout": (_timeout, "Error"),
+    "nan-traffic": (reading(value=0.0, requests=math.nan), "Inconclusive"),  # a passing value is no pass
 }
-# Known bugs: judged wrongly today (the case runs alone, xfail, with a short deadline).
-KNOWN_BUGS: dict[str, tuple[Callable[[], Any], str]] = {
-    "nan-traffic": (reading(value=0.0, requests=math.nan), "Inconclusive"),
-}
-NAN_TRAFFIC_BUG = ("core/analysis.assess_measurement compares requests < minRequests, False for NaN: a reading with "
-                   "NaN traffic and a passing value is counted Successful (and the NaN written to status never "
-                   "compares equal, so kopf reports the patch inconsistent each time): InferenceService/analysis owner")
-
-
 class GarbageProviders:
     """Stands in for the provider factory: the metric's name picks the garbage (one InferenceService each)."""
 
@@ -81,7 +73,7 @@ class GarbageProviders:
 
     async def measure(self, metric: AnalysisMetric, target: Target, now: datetime) -> Measurement:
         self.calls[metric.name] += 1
-        m: Measurement = await {**GARBAGE, **KNOWN_BUGS}[metric.name][0]()
+        m: Measurement = await GARBAGE[metric.name][0]()
         return Measurement(metric.name, now, value=m.value, requests=m.requests, error=m.error)
 
 
@@ -119,7 +111,7 @@ async def until(sandbox: SandboxHandle, case: str, check: Callable[[dict[str, An
 
 async def judge_one(sandbox: SandboxHandle, case: str, within: float = 20.0) -> dict[str, int]:
     """Serve v1, pin v2 whose every reading is ``case``'s garbage; check how the analysis counts it."""
-    expected = {**GARBAGE, **KNOWN_BUGS}[case][1]
+    expected = GARBAGE[case][1]
     await until(sandbox, case, stable_is("iris-v1"), "v1 healthy")
     await sandbox.kube.patch(INFERENCESERVICES, NS, f"g-{case}", {"spec": {"model": {"modelVersion": "iris-v2"}}})
     weights: set[int] = set()
@@ -161,12 +153,3 @@ async def test_garbage_is_never_a_pass(sandbox: SandboxHandle, garbage: GarbageP
               f"{GARBAGE[case][1] if case not in failures else 'FAILED'}: {res}")
     assert not failures, failures
     assert all(garbage.calls[case] >= 1 for case in GARBAGE), garbage.calls
-
-
-@pytest.mark.xfail(reason=NAN_TRAFFIC_BUG, strict=False)
-async def test_nan_traffic_is_never_a_pass(sandbox: SandboxHandle, garbage: GarbageProviders) -> None:
-    r = Rollout(sandbox)
-    await r.version("iris-v1")
-    await r.version("iris-v2")
-    await sandbox.kube.create(INFERENCESERVICES, NS, service("nan-traffic"))
-    await judge_one(sandbox, "nan-traffic", within=3.0)
