@@ -38,7 +38,8 @@ def _is_watch(request: web.Request) -> bool:
 
 def _record(request: web.Request, target: paths.Target | None) -> RequestRecord:
     record = RequestRecord(
-        method=request.method, verb=request.method.lower(), user_agent=request.headers.get("User-Agent", "")
+        method=request.method, verb=request.method.lower(), user_agent=request.headers.get("User-Agent", ""),
+        content_type=request.headers.get("Content-Type", "").split(";")[0],
     )
     if target:
         _describe(record, target)

@@ -40,6 +40,7 @@ class RequestRecord:
     code: int = 0
     at: float = field(default_factory=time.monotonic)
     user_agent: str = ""
+    content_type: str = ""  # of the body: tells a merge patch from a JSON patch of the same client
 
     @property
     def is_write(self) -> bool:
