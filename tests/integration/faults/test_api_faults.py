@@ -90,7 +90,9 @@ async def test_operator_converges_and_does_not_hot_loop(sandbox: SandboxHandle, 
     for kind in KINDS:
         for i in range(PER_KIND):
             await sandbox.kube.create(KINDS[kind], NAMESPACE, fault_object(kind, i))
-    deadline = XFAIL_DEADLINE if request.node.get_closest_marker("xfail") else 30.0  # expected to fail: fail fast
+    marker = request.node.get_closest_marker("xfail")
+    known_gap = marker is not None and marker.kwargs.get("reason") == CONFLICTS_NOT_YET.mark.kwargs["reason"]
+    deadline = XFAIL_DEADLINE if known_gap else 30.0  # a known gap fails fast; the open cases run in full
     for kind, objs in names.items():
         for name in objs:
             await sandbox.wait_for(lambda k=kind, n=name: _settled(sandbox, k, n), timeout=deadline,
