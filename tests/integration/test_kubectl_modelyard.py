@@ -96,3 +96,19 @@ def test_unknown_enum_value_is_refused(kubectl: list[str], tmp_path: Path) -> No
     result = run(kubectl, "apply", "-f", str(manifest), ok=False)
     assert result.returncode != 0
     assert "spec.traffic.router" in result.stderr and "Unsupported value" in result.stderr, result.stderr
+
+
+def test_a_users_trainingjob_trains_for_real_and_kubectl_logs_shows_the_trainer(
+        kubectl: list[str], tmp_path: Path) -> None:
+    """The example trainer runs as a local process: a real scikit-learn fit, real metrics, real logs."""
+    doc = (ROOT / "examples" / "trainingjob-iris-sandbox.yaml").read_text()
+    doc = doc.replace("file:///tmp/modelyard/artifacts/iris/local", (tmp_path / "artifacts").as_uri())
+    manifest = tmp_path / "tj.yaml"
+    manifest.write_text(doc)
+    run(kubectl, "apply", "-f", str(manifest))
+    run(kubectl, "wait", "--for=jsonpath={.status.phase}=Succeeded", "trainingjob/iris-local", "--timeout=90s")
+    metric = run(kubectl, "get", "mv", "iris-local", "-o", "jsonpath={.spec.metrics.accuracy}").stdout
+    assert 0.8 < float(metric) <= 1.0
+    assert list((tmp_path / "artifacts").glob("*")), "the artifact was written where output.uri says"
+    logs = run(kubectl, "logs", "-l", "modelyard.io/trainingjob=iris-local").stdout
+    assert logs.strip(), "kubectl logs shows the trainer's output"

@@ -58,7 +58,7 @@ def can_run_locally(pod: JsonDict) -> bool:
 class LocalRuntime:
     def __init__(self, workdir: Path, *, root: Path | None = None, kube: KubeClient | None = None,
                  crash_backoff: float = 0.5) -> None:
-        self.workdir, self.root = workdir, root or Path.cwd()
+        self.workdir, self.root = workdir, root or default_root()
         self.kube = kube
         self.crash_backoff = crash_backoff
         self.pids: set[int] = set()
@@ -179,6 +179,13 @@ def _server_defaults(container: JsonDict, ports: dict[int, int], env: dict[str, 
         env.setdefault("MODELYARD_PORT", str(next(iter(ports.values()))))
         env.setdefault("MODELYARD_HOST", LOCAL_IP)
     return env
+
+
+def default_root() -> Path:
+    """Where relative commands run (``python examples/trainers/...``): the checkout this package lives in,
+    wherever ``modelyard sandbox up`` was started from; the working directory for an installed package."""
+    checkout = Path(__file__).resolve().parents[4]
+    return checkout if (checkout / "examples" / "trainers").is_dir() else Path.cwd()
 
 
 def _working_dir(container: JsonDict, root: Path) -> Path:
