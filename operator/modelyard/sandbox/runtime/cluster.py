@@ -100,6 +100,11 @@ class SandboxCluster:
     async def _start_operator(self) -> None:
         """The operator runs in its own thread and event loop: kopf treats every task of its loop as its
         own (it waits for and cancels them on exit), which must not include the API server's."""
+        # Import in this thread what the operator's thread would import on its first run: CPython 3.11 can fail
+        # with "AST constructor recursion depth mismatch" when two threads compile at once (an import creating
+        # dataclasses here, a traceback being formatted there).
+
+        import modelyard.handlers  # noqa: F401
         from modelyard.config import Settings
         from modelyard.runner import operate
 
