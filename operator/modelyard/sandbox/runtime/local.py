@@ -134,8 +134,11 @@ class LocalRuntime:
         return ps.Terminated(code, "Completed" if code == 0 else "Error", message, started, rfc3339(now()))
 
     def _remap(self, text: str, mounts: dict[str, Path]) -> str:
-        """Paths under a mounted volume point at its local copy (paths already in the sandbox stay)."""
-        return text if text.startswith(str(self.workdir)) else volumes.remap(text, mounts)
+        """Paths under a mounted volume point at its local copy. Paths already in the sandbox stay, and so do
+        files of this machine (the interpreter, the checkout): a checkout under /tmp is not the pod's /tmp."""
+        if text.startswith(str(self.workdir)) or _exists_here(text):
+            return text
+        return volumes.remap(text, mounts)
 
     async def _readiness(self, pod: JsonDict, container: JsonDict, ports: dict[int, int], report: Report,
                          started: str, restarts: int) -> None:
@@ -179,6 +182,16 @@ def _server_defaults(container: JsonDict, ports: dict[int, int], env: dict[str, 
         env.setdefault("MODELYARD_PORT", str(next(iter(ports.values()))))
         env.setdefault("MODELYARD_HOST", LOCAL_IP)
     return env
+
+
+def _exists_here(text: str) -> bool:
+    """Whether ``text`` names an existing file or directory of this machine (below the root directory)."""
+    if not text.startswith("/") or text == "/" or len(text) > 4096 or "\0" in text:
+        return False
+    try:
+        return Path(text).exists() and Path(text).parent != Path("/")
+    except OSError:
+        return False
 
 
 def default_root() -> Path:
