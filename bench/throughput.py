@@ -14,6 +14,8 @@ from bench.stats import mib, percentile
 
 NS = "bench"
 WARMUP_NS = "bench-warmup"
+#: Name prefix of the timed objects (and of the ModelVersions an InferenceService run serves).
+PREFIX = {"inferenceservices": "i", "trainingjobs": "t"}
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ async def prerequisites(client: BenchClient, url: str, kind: str, n: int, budget
     watcher = Watcher(url, objects.KINDS["modelversions"], NS, timeline)
     await watcher.start()
     try:
-        await client.create_all(objects.KINDS["modelversions"], NS, objects.batch("modelversions", n, "s"))
+        # named as the services' own (batch: service i serves the version of the same name)
+        await client.create_all(objects.KINDS["modelversions"], NS, objects.batch("modelversions", n, PREFIX[kind]))
         await wait_until(timeline, lambda: len(timeline.done), n, deadline=time.monotonic() + budget.done,
                          stall=budget.stall)
     finally:
@@ -78,7 +81,7 @@ async def _timed(client: BenchClient, url: str, kind: str, n: int, budget: Budge
     try:
         mark = await client.mark()
         start = time.monotonic()
-        created = await client.create_all(ref, NS, objects.batch(kind, n, kind[0]))
+        created = await client.create_all(ref, NS, objects.batch(kind, n, PREFIX[kind]))
         await wait_until(timeline, lambda: len(timeline.first_status), n, deadline=start + budget.first_status,
                          stall=budget.first_status)
         await wait_until(timeline, lambda: len(timeline.done), n, deadline=start + budget.done, stall=budget.stall)
