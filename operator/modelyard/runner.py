@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator
 
 import kopf
 
@@ -68,19 +67,3 @@ async def _wait(flag: asyncio.Event | threading.Event) -> None:
 
 def _log_format(name: str) -> kopf.LogFormat:
     return kopf.LogFormat.JSON if name == "json" else kopf.LogFormat.PLAIN
-
-
-@contextlib.contextmanager
-def operator_in_thread(ours: Settings) -> Iterator[threading.Event]:
-    """Run the operator in a background thread (tests, the sandbox); stops it on exit."""
-    stop, ready = threading.Event(), threading.Event()
-    thread = threading.Thread(target=asyncio.run, args=(operate(ours, stop_flag=stop, ready_flag=ready),),
-                              daemon=True, name="modelyard-operator")
-    thread.start()
-    try:
-        if not ready.wait(30):
-            raise RuntimeError("the operator did not become ready within 30s")
-        yield ready
-    finally:
-        stop.set()
-        thread.join(30)

@@ -197,9 +197,12 @@ class CRDInfo:
 
 
 class Resource(Model):
-    """A top-level kind: apiVersion, kind, metadata, spec, status."""
+    """A top-level kind: apiVersion, kind, metadata, spec, status (each kind adds kind, spec and status)."""
 
     crd: ClassVar[CRDInfo]
+
+    api_version: str = Field(default=API_VERSION, description=API_VERSION)
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Standard object metadata.")
 
 
 #: Conditions are a map keyed by type (server-side apply merges them by type).

@@ -397,8 +397,6 @@ class InferenceService(Resource):
         ],
     )
 
-    api_version: str = Field(default="modelyard.io/v1alpha1", description="modelyard.io/v1alpha1")
     kind: str = Field(default="InferenceService", description="InferenceService")
-    metadata: dict[str, Any] = Field(default_factory=dict, description="Standard object metadata.")
     spec: InferenceServiceSpec = Field(description="What to serve and how.")
     status: InferenceServiceStatus = Field(default_factory=InferenceServiceStatus, description="Where it stands.")

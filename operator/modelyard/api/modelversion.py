@@ -161,8 +161,6 @@ class ModelVersion(Resource):
         ],
     )
 
-    api_version: str = Field(default="modelyard.io/v1alpha1", description="modelyard.io/v1alpha1")
     kind: str = Field(default="ModelVersion", description="ModelVersion")
-    metadata: dict[str, Any] = Field(default_factory=dict, description="Standard object metadata.")
     spec: ModelVersionSpec = Field(description="The immutable record.")
     status: ModelVersionStatus = Field(default_factory=ModelVersionStatus, description="Where it stands.")

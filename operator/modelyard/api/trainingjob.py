@@ -171,8 +171,6 @@ class TrainingJob(Resource):
         ],
     )
 
-    api_version: str = Field(default="modelyard.io/v1alpha1", description="modelyard.io/v1alpha1")
     kind: str = Field(default="TrainingJob", description="TrainingJob")
-    metadata: dict[str, Any] = Field(default_factory=dict, description="Standard object metadata.")
     spec: TrainingJobSpec = Field(description="What to train.")
     status: TrainingJobStatus = Field(default_factory=TrainingJobStatus, description="What was observed.")
