@@ -17,10 +17,12 @@ def _repo_root() -> Path:
 
 
 def cmd_crds(args: argparse.Namespace) -> int:
+    from modelyard.codegen.argocd import EXAMPLE_PATCH
     from modelyard.codegen.generate import CHART_DIR, render_all, stale_files, write_files
 
     root = Path(args.root)
-    files = render_all(with_chart=(root / CHART_DIR / "Chart.yaml").exists())
+    files = render_all(with_chart=(root / CHART_DIR / "Chart.yaml").exists(),
+                       with_examples=(root / EXAMPLE_PATCH).parent.is_dir())
     if args.check:
         stale = stale_files(root, files)
         for rel in stale:
@@ -91,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     crds = sub.add_parser("crds", help="generate CRDs and API docs from the models", description=(
-        "Write crds/*.yaml, the chart's CRD templates and docs/api.md from the API models. "
+        "Write crds/*.yaml, the chart's CRD templates and docs/api.md from the API models, and the Argo CD "
+        "health checks (chart and examples) from operator/modelyard/codegen/health/. "
         "With --check, write nothing and exit 1 naming each file that is out of date."))
     crds.add_argument("--check", action="store_true", help="fail if a generated file is out of date")
     crds.add_argument("--root", default=str(_repo_root()), help="repository root (default: this checkout)")

@@ -10,6 +10,7 @@ import yaml
 
 from modelyard.api import KINDS
 from modelyard.api.common import Resource
+from modelyard.codegen.argocd import render_argocd_files
 from modelyard.codegen.docs import render_api_docs
 from modelyard.codegen.schema import build_crd
 
@@ -39,7 +40,9 @@ def chart_crd_template(crd: dict[str, Any]) -> str:
     return "{{- if .Values.crds.install }}\n" + body + "{{- end }}\n"
 
 
-def render_all(kinds: tuple[type[Resource], ...] = KINDS, with_chart: bool = False) -> dict[Path, str]:
+def render_all(
+    kinds: tuple[type[Resource], ...] = KINDS, with_chart: bool = False, with_examples: bool = False
+) -> dict[Path, str]:
     """Every generated file, by its path relative to the repository root."""
     files: dict[Path, str] = {}
     for kind in kinds:
@@ -49,6 +52,8 @@ def render_all(kinds: tuple[type[Resource], ...] = KINDS, with_chart: bool = Fal
             files[CHART_DIR / "templates" / "crds" / f"{kind.crd.plural}.yaml"] = (
                 HEADER.replace("# ", "{{- /* ", 1).rstrip("\n") + " */}}\n" + chart_crd_template(crd)
             )
+    if with_chart:  # the Argo CD health checks, and the example's copy of their argocd-cm patch
+        files.update(render_argocd_files([kind.crd.kind for kind in kinds], with_example=with_examples))
     files[Path("docs") / "api.md"] = render_api_docs(kinds)
     return files
 

@@ -122,7 +122,7 @@ def test_argocd_patch_is_shipped_and_matches_the_example() -> None:
              if d["metadata"]["name"].endswith("argocd-cm-patch")]
     patch = yaml.safe_load(cm["data"]["patch.yaml"])
     example = yaml.safe_load((ROOT / "examples" / "gitops" / "argocd" / "argocd-cm-patch.yaml").read_text())
-    assert patch == example, "regenerate with `make argocd-patch`"
+    assert patch == example, "regenerate with `modelyard crds`"
     for kind in ("TrainingJob", "ModelVersion", "InferenceService"):
         lua = (CHART / "files" / "health" / f"{kind.lower()}.lua").read_text()
         assert patch["data"][f"resource.customizations.health.modelyard.io_{kind}"] == lua
