@@ -54,6 +54,18 @@ spec:
           valueFrom:
             fieldRef:
               fieldPath: metadata.labels['apps.kubernetes.io/pod-index']
+        - name: MODELYARD_PEERING_LIFETIME
+          value: {{ .Values.ha.peeringLifetimeSeconds | quote }}
+        {{- end }}
+        - name: MODELYARD_MAX_WORKERS
+          value: {{ .Values.reconcile.maxWorkers | quote }}
+        - name: MODELYARD_WORKER_IDLE_SECONDS
+          value: {{ .Values.reconcile.workerIdleSeconds | quote }}
+        - name: MODELYARD_RESYNC_SECONDS
+          value: {{ .Values.reconcile.resyncSeconds | quote }}
+        {{- with .Values.probes.watchStuckSeconds }}
+        - name: MODELYARD_WATCH_STUCK_SECONDS
+          value: {{ . | quote }}
         {{- end }}
         - name: HOME
           value: /tmp
