@@ -60,7 +60,7 @@ spec:
         - name: MODELYARD_MAX_WORKERS
           value: {{ .Values.reconcile.maxWorkers | quote }}
         - name: MODELYARD_WORKER_IDLE_SECONDS
-          value: {{ .Values.reconcile.workerIdleSeconds | quote }}
+          value: {{ divf .Values.reconcile.workerIdleMilliseconds 1000 | quote }}
         - name: MODELYARD_RESYNC_SECONDS
           value: {{ .Values.reconcile.resyncSeconds | quote }}
         {{- with .Values.probes.watchStuckSeconds }}

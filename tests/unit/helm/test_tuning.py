@@ -41,6 +41,24 @@ def test_knob_reaches_its_env_var(values: Path | None, sets: tuple[str, ...], ex
     assert {name: e.get(name) for name in expected} == expected
 
 
+@pytest.mark.parametrize(
+    "sets",
+    [(), ("reconcile.maxWorkers=1000", "reconcile.workerIdleMilliseconds=1", "ha.peeringLifetimeSeconds=3600")],
+    ids=["ci-values", "extremes"],
+)
+def test_operator_parses_what_the_chart_renders(sets: tuple[str, ...], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Helm prints numbers its own way (1e-05): the operator must still read them."""
+    e = operator_env(TUNING, *sets)
+    for name, value in e.items():
+        if isinstance(value, str):
+            monkeypatch.setenv(name, value)
+    ours = Settings.from_env()
+    assert (ours.max_workers, ours.worker_idle_seconds, ours.peering_lifetime) == (
+        int(float(e["MODELYARD_MAX_WORKERS"])), float(e["MODELYARD_WORKER_IDLE_SECONDS"]),
+        int(e["MODELYARD_PEERING_LIFETIME"]))
+    assert float(e["MODELYARD_RESYNC_SECONDS"]) > 0 and float(e["MODELYARD_WATCH_STUCK_SECONDS"]) > 0
+
+
 def test_unset_knobs_leave_the_operator_its_own_default() -> None:
     e = operator_env(None)
     assert "MODELYARD_PEERING_LIFETIME" not in e  # no peering without ha.enabled
@@ -51,7 +69,7 @@ def test_chart_defaults_are_the_operators() -> None:
     ours = Settings()
     assert VALUES["ha"]["peeringLifetimeSeconds"] == ours.peering_lifetime
     assert VALUES["reconcile"]["maxWorkers"] == ours.max_workers
-    assert VALUES["reconcile"]["workerIdleSeconds"] == ours.worker_idle_seconds
+    assert VALUES["reconcile"]["workerIdleMilliseconds"] / 1000 == ours.worker_idle_seconds
     resync_defaults = {m for p in HANDLERS
                        for m in re.findall(r'"MODELYARD_RESYNC_SECONDS", "([0-9.]+)"', p.read_text())}
     assert resync_defaults == {str(VALUES["reconcile"]["resyncSeconds"])}
@@ -69,12 +87,14 @@ def test_every_env_var_the_chart_sets_is_read_by_the_operator() -> None:
     [
         ("reconcile.maxWorker=5", "additional properties 'maxWorker' not allowed"),
         ("reconcile.maxWorkers=0", "reconcile/maxWorkers"),
-        ("reconcile.workerIdleSeconds=0", "reconcile/workerIdleSeconds"),
+        ("reconcile.workerIdleMilliseconds=0", "reconcile/workerIdleMilliseconds"),
         ("reconcile.resyncSeconds=fast", "reconcile/resyncSeconds"),
+        ("reconcile.resyncSeconds=2.5", "reconcile/resyncSeconds"),
         ("ha.peeringLifetimeSeconds=5", "ha/peeringLifetimeSeconds"),
         ("probes.watchStuckSeconds=-1", "probes/watchStuckSeconds"),
     ],
-    ids=["typo", "no-workers", "zero-idle", "not-a-number", "lifetime-too-short", "negative-stuck"],
+    ids=["typo", "no-workers", "zero-idle", "not-a-number", "fractional-resync", "lifetime-too-short",
+         "negative-stuck"],
 )
 def test_schema_refuses_bad_tuning(setting: str, complaint: str) -> None:
     result = helm("template", "modelyard", str(CHART), "--set", setting)
