@@ -13,6 +13,7 @@ from modelyard.api import KINDS
 from modelyard.cli import main
 from modelyard.codegen import argocd
 from modelyard.codegen.argocd import CHART_PATCH, EXAMPLE_PATCH, HEALTH_DIR, build_health_script, render_argocd_files
+from modelyard.codegen.generate import stale_files
 
 ROOT = Path(__file__).resolve().parents[3]
 KIND_NAMES = [k.crd.kind for k in KINDS]
@@ -49,6 +50,10 @@ def test_patch_carries_each_script_and_ignores_kopf_bookkeeping() -> None:
         ignore = yaml.safe_load(data[f"resource.customizations.ignoreResourceUpdates.modelyard.io_{kind}"])
         assert ignore["jsonPointers"] == ["/status/kopf"]
         assert "kopf.zalando.org/" in ignore["jqPathExpressions"][0]
+
+
+def test_chart_and_example_are_up_to_date() -> None:
+    assert stale_files(ROOT, render_argocd_files(KIND_NAMES, with_example=True)) == []
 
 
 @pytest.fixture
