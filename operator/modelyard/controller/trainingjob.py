@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import MutableMapping
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from modelyard.adapters import telemetry
@@ -11,7 +12,7 @@ from modelyard.api.trainingjob import TrainingJob, TrainingJobStatus
 from modelyard.controller.common import parse, status_patch
 from modelyard.controller.execute import execute
 from modelyard.controller.first_status import calculate_first_status
-from modelyard.core.actions import Action, CreateIfAbsent, Decision
+from modelyard.core.actions import Action, CreateIfAbsent, Decision, EmitEvent
 from modelyard.core.registry import parse_time
 from modelyard.core.training import ARTIFACT_RECORDED, calculate_report, decide_training, should_skip_resync
 from modelyard.core.training_observe import (
@@ -23,10 +24,20 @@ from modelyard.core.training_observe import (
 )
 from modelyard.core.training_outcome import TERMINAL, calculate_outcome
 from modelyard.core.training_spec import calculate_child_name, calculate_modelversion_name, calculate_references
+from modelyard.core.training_takeover import (
+    PassRecord,
+    calculate_handled,
+    calculate_noted,
+    calculate_written,
+    should_handler_skip,
+    should_take_over,
+)
 from modelyard.render.training import build_children, selector_labels
 
 PVCS = Ref("", "v1", "persistentvolumeclaims")
 SERVICEACCOUNTS = Ref("", "v1", "serviceaccounts")
+#: The per-object kopf memo key of the TrainingJob passes record (core.training_takeover).
+PASSES = "trainingjob_passes"
 _REFS = {"Secret": SECRETS, "ConfigMap": CONFIGMAPS, "PersistentVolumeClaim": PVCS,
          "ServiceAccount": SERVICEACCOUNTS}
 
@@ -53,18 +64,86 @@ async def reconcile_trainingjob(kube: Any, body: dict[str, Any], now: datetime) 
     return patch
 
 
-async def resync_trainingjob(kube: Any, body: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """The timer's pass, on the TrainingJob as the API holds it now.
+async def reconcile_change(kube: Any, memo: MutableMapping[str, Any], body: dict[str, Any],
+                           now: datetime) -> dict[str, Any]:
+    """The create/update/resume handler's pass (kopf writes the patch it returns). Its end is noted in the
+    per-object ``memo``: the timer takes the generation over only if kopf's patch has not landed a grace later."""
+    generation = (body.get("metadata") or {}).get("generation")
+    if should_handler_skip(memo.get(PASSES, PassRecord()), generation):
+        return {}  # a timer pass took this generation over and wrote it; this body predates that write
+    try:
+        return await reconcile_trainingjob(kube, body, now)
+    finally:
+        memo[PASSES] = calculate_handled(memo.get(PASSES, PassRecord()), generation, now)
+
+
+async def resync_trainingjob(kube: Any, memo: MutableMapping[str, Any], body: dict[str, Any], now: datetime,
+                             grace: timedelta) -> bool:
+    """The timer's pass, on the TrainingJob as the API holds it now; whether it wrote a status.
 
     kopf refreshes a timer's body only when it processes the object's next watch event, which under load
     waits for a worker slot: deciding on that body would repeat the transition the last pass already
-    wrote (another status write, another Event) on every tick until the watch catches up.
+    wrote (another status write, another Event) on every tick until the watch catches up. The timer writes
+    the status itself: a timer whose own kopf patch is refused dies for the object (see persist_trainingjob).
     """
     meta = body.get("metadata") or {}
+    if not _should_resync(body, memo, now, grace):
+        return False
     fresh = await kube.get_or_none(TRAININGJOBS, meta.get("namespace"), meta.get("name", ""))
-    if fresh is None or (fresh.get("metadata") or {}).get("uid") != meta.get("uid") or should_skip(fresh, now):
-        return {}
-    return await reconcile_trainingjob(kube, fresh, now)
+    if fresh is None or (fresh.get("metadata") or {}).get("uid") != meta.get("uid"):
+        return False
+    if not _should_resync(fresh, memo, now, grace) or not await persist_trainingjob(kube, fresh, now):
+        return False
+    if owns_generation(fresh):
+        memo[PASSES] = calculate_written(memo.get(PASSES, PassRecord()), fresh["metadata"].get("generation"))
+    return True
+
+
+def _should_resync(body: dict[str, Any], memo: MutableMapping[str, Any], now: datetime, grace: timedelta) -> bool:
+    """The timer's gate for ``body``: its ordinary pass, or taking over a generation kopf's patch did not
+    describe in time. Notes an unobserved generation in ``memo`` (the start of its grace)."""
+    if not owns_generation(body):
+        return not should_skip(body, now)
+    generation, observed = body["metadata"].get("generation"), (body.get("status") or {}).get("observedGeneration")
+    record = memo.get(PASSES, PassRecord())
+    memo[PASSES] = calculate_noted(record, generation, now)
+    return should_take_over(record, generation, observed, now, grace)
+
+
+async def persist_trainingjob(kube: Any, body: dict[str, Any], now: datetime) -> bool:
+    """Decide on ``body`` (as just read), execute all but the Events, write the status with a resourceVersion
+    precondition, then post the Events: a decision on a body that changed meanwhile loses the write (409) and
+    posts nothing, so no transition is written or announced twice. Other errors (after the client's retries)
+    raise: kopf then retries the timer after its backoff, where a refused kopf patch would end the timer."""
+    tj, _ = parse(TrainingJob, body)
+    if tj is None:
+        return await write_status(kube, body, calculate_first_status(TrainingJob, body, now))
+    decision = await calculate_decision(kube, tj, now)
+    events = [a for a in decision.actions if isinstance(a, EmitEvent)]
+    await apply_actions(kube, body, [a for a in decision.actions if not isinstance(a, EmitEvent)], now)
+    patch = status_patch(body, decision.status)
+    if patch and not await write_status(kube, body, patch):
+        return False
+    if patch:
+        record_outcome(tj, TrainingJobStatus.model_validate(decision.status), now)
+    await execute(kube, body, events, now)
+    return bool(patch)
+
+
+async def write_status(kube: Any, body: dict[str, Any], patch: dict[str, Any]) -> bool:
+    """Merge-patch the status unless the object changed since ``body`` was read (False: 409, or gone)."""
+    if not patch:
+        return False
+    meta = body["metadata"]
+    precondition = {"resourceVersion": meta["resourceVersion"]} if meta.get("resourceVersion") else {}
+    try:
+        await kube.patch(TRAININGJOBS, meta.get("namespace"), meta["name"], {"metadata": precondition,
+                         "status": patch}, subresource="status")
+    except ApiError as e:
+        if e.conflict or e.not_found:
+            return False
+        raise
+    return True
 
 
 async def apply_actions(kube: Any, body: dict[str, Any], actions: list[Action], now: datetime) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
+import json
 import logging
 from typing import Any
 
@@ -46,6 +48,19 @@ def _record(request: web.Request, target: paths.Target | None) -> RequestRecord:
     return record
 
 
+async def _record_body(request: web.Request, record: RequestRecord) -> None:
+    """A short digest and the top-level keys of a write's body (the handler reads the cached bytes again)."""
+    if request.method not in ("POST", "PUT", "PATCH") or not request.can_read_body:
+        return
+    raw = await request.read()
+    record.body_digest = hashlib.sha256(raw).hexdigest()[:12]
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        return
+    record.body_keys = ",".join(sorted(doc)) if isinstance(doc, dict) else "[ops]"
+
+
 def _describe(record: RequestRecord, target: paths.Target) -> None:
     record.verb = target.verb
     record.group, record.version, record.plural = target.group, target.version, target.plural
@@ -66,6 +81,7 @@ async def api_middleware(request: web.Request, handler: Any) -> web.StreamRespon
     record = _record(request, None)
     ctx.requests.add(record)  # logged on arrival, so a test can see a watch while it is open
     try:
+        await _record_body(request, record)
         target = paths.parse(request.path, request.method, ctx.store.registry, watch=_is_watch(request))
         if target is not None:
             _describe(record, target)

@@ -41,6 +41,8 @@ class RequestRecord:
     at: float = field(default_factory=time.monotonic)
     user_agent: str = ""
     content_type: str = ""  # of the body: tells a merge patch from a JSON patch of the same client
+    body_digest: str = ""  # sha256 of the body, 12 hex digits: a retry sends the same bytes, another write not
+    body_keys: str = ""  # top-level keys of a JSON object body ("metadata,status"), or "[ops]" for a JSON patch
 
     @property
     def is_write(self) -> bool:
