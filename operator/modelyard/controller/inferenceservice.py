@@ -81,6 +81,7 @@ class Seen:
 
     core: Observed
     deployments: Mapping[str, dict[str, Any]]  # by ModelVersion label
+    new_generation: bool = False  # the spec changed since the status was written
 
 
 #: How often an unsettled service is looked at when no event wakes it (``MODELYARD_RESYNC_SECONDS``).
@@ -152,7 +153,7 @@ async def observe(
         measurements=tuple(await measure(deps, spec, status, ns, name, pods, now)),
         annotations=dict(meta.get("annotations") or {}), url=serving_url(name, ns, spec),
     )
-    return Seen(core, deployments)
+    return Seen(core, deployments, new_generation=status.observed_generation != meta.get("generation"))
 
 
 async def observe_desired(
@@ -291,6 +292,8 @@ def calculate_serving_actions(
         hpa = build_hpa(owner, spec, status.stable)
         if hpa is not None:
             actions.append(Apply(hpa))
+        elif seen.new_generation:  # autoscaling may just have been removed: its HPA goes (absent is fine)
+            actions.append(Delete("autoscaling/v2", "HorizontalPodAutoscaler", ns, owner["metadata"]["name"]))
     if status.canary is not None:
         actions.append(apply_version(status.canary, canary_n))
     keep = {short_name(v.model_version) for v in (status.stable, status.canary) if v is not None}

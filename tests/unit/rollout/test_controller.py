@@ -270,3 +270,29 @@ def test_pinnable(phase: str | None, stalled: bool, deleting: bool, pinnable: bo
 )
 def test_pod_url(annotations: dict[str, str], url: str) -> None:
     assert pod_url({"metadata": {"annotations": annotations}, "status": {"podIP": "10.0.0.9"}}, 8080) == url
+
+
+async def test_converged_children_are_not_written_again_until_they_drift() -> None:
+    h = await serving_v1()
+    h.kube.writes.clear()
+    await h.tick(5)
+    await h.tick(5)
+    assert [w for w in h.kube.writes if w[0] == "apply"] == [], "nothing changed: no apply"
+    h.kube.objects[("deployments", NS, "iris-iris-v1")]["spec"]["replicas"] = 1  # someone scaled it by hand
+    await h.tick(5)
+    assert ("apply", "deployments", "iris-iris-v1") in h.kube.writes
+    assert h.kube.objects[("deployments", NS, "iris-iris-v1")]["spec"]["replicas"] == 4, "drift undone"
+
+
+async def test_removing_autoscaling_deletes_the_hpa() -> None:
+    h = Harness(model={"modelVersion": "iris-v1"}, predictor={"autoscaling": {"minReplicas": 1, "maxReplicas": 5}})
+    h.version("iris-v1")
+    await h.tick()
+    await h.tick(1)
+    assert ("horizontalpodautoscalers", NS, "iris") in h.kube.objects
+    h.edit(predictor={"autoscaling": None})
+    await h.tick(1)
+    assert ("horizontalpodautoscalers", NS, "iris") not in h.kube.objects
+    h.kube.writes.clear()
+    await h.tick(1)
+    assert not [w for w in h.kube.writes if w[1] == "horizontalpodautoscalers"], "deleted once, not every pass"
