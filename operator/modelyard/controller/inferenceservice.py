@@ -141,19 +141,22 @@ async def observe(
     meta = body["metadata"]
     ns, name = meta.get("namespace", ""), meta["name"]
     desired, waiting = await observe_desired(deps, ns, spec, status)
-    pods = await deps.kube.list(PODS, ns, labels={LABEL_INFERENCESERVICE: short_name(name)})
     deployments = {d["metadata"].get("labels", {}).get(LABEL_MODELVERSION, ""): d
                    for d in await deps.kube.list(DEPLOYMENTS, ns, labels={LABEL_INFERENCESERVICE: short_name(name)})}
     stable = status.stable.model_version if status.stable else None
     canary = status.canary.model_version if status.canary else None
+    # Pods are read during a canary only (why one fails, where to measure); else the Deployment's count will do.
+    pods = await deps.kube.list(PODS, ns, labels={LABEL_INFERENCESERVICE: short_name(name)}) if canary else []
     core = Observed(
         generation=meta.get("generation"), total_replicas=calculate_total_replicas(spec, deployments, stable),
         desired=desired, waiting=waiting, stable_metrics=await observe_metrics_of(deps, ns, spec, stable),
-        stable=assess_pods(pods, stable), canary=assess_pods(pods, canary),
+        stable=assess_pods(pods, stable) if canary else assess_deployment(deployments, stable),
+        canary=assess_pods(pods, canary),
         measurements=tuple(await measure(deps, spec, status, ns, name, pods, now)),
         annotations=dict(meta.get("annotations") or {}), url=serving_url(name, ns, spec),
     )
-    return Seen(core, deployments, new_generation=status.observed_generation != meta.get("generation"))
+    new_generation = status.observed_generation not in (None, meta.get("generation"))
+    return Seen(core, deployments, new_generation=new_generation)
 
 
 async def observe_desired(
@@ -222,6 +225,12 @@ def assess_pods(pods: Iterable[dict[str, Any]], version: str | None) -> PodHealt
     mine = [p for p in pods if p.get("metadata", {}).get("labels", {}).get(LABEL_MODELVERSION) == label]
     failing = next(filter(None, map(_failing, mine)), None)
     return PodHealth(ready=sum(1 for p in mine if is_pod_ready(p)), failing=failing)
+
+
+def assess_deployment(deployments: Mapping[str, dict[str, Any]], version: str | None) -> PodHealth:
+    """Ready pods of ``version`` as its Deployment counts them (no failure reasons: those need the pods)."""
+    deployment = deployments.get(short_name(version)) if version else None
+    return PodHealth(ready=int(((deployment or {}).get("status") or {}).get("readyReplicas") or 0))
 
 
 def _failing(pod: dict[str, Any]) -> str | None:

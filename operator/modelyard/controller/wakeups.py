@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 
 Key = tuple[str, str]  # (namespace, name) of an InferenceService
 
@@ -37,6 +37,7 @@ class Wakeups:
         self._events: dict[Key, asyncio.Event] = {}
         self._topics: dict[Key, frozenset[str]] = {}
         self._subscribers: defaultdict[str, set[Key]] = defaultdict(set)
+        self._seen: dict[str, Hashable] = {}  # what a watched object last looked like, by its identity
 
     def register(self, key: Key) -> asyncio.Event:
         """The event a loop waits on (the same one for the same key, so a restarted loop keeps its pokes)."""
@@ -66,6 +67,17 @@ class Wakeups:
             if event is not None:
                 event.set()
         return len(keys)
+
+    def poke_if_changed(self, source: str, signature: Hashable | None, topics: Iterable[str]) -> int:
+        """Poke ``topics`` when the watched object ``source`` changed in what its readers decide on
+        (``signature``; None: it is gone). Its other writes (say, a status field nobody reads) wake nobody."""
+        if signature is None:
+            self._seen.pop(source, None)
+        elif self._seen.get(source) == signature:
+            return 0
+        else:
+            self._seen[source] = signature
+        return sum(self.poke(topic) for topic in topics)
 
     def subscribed(self, topic: str) -> frozenset[Key]:
         return frozenset(self._subscribers.get(topic, ()))

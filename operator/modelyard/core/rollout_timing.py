@@ -9,6 +9,7 @@ A settled service has nothing due: it waits for an event (or the drift check).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -76,3 +77,24 @@ def should_wake(body: Mapping[str, Any]) -> bool:
     annotations, handled = meta.get("annotations") or {}, status.get("handled") or {}
     return any(annotations.get(a) is not None and annotations.get(a) != handled.get(k)
                for a, k in ((PROMOTE, "promote"), (ABORT, "abort")))
+
+
+def calculate_deployment_signal(body: Mapping[str, Any], event_type: str | None) -> tuple[Any, ...] | None:
+    """What a serving Deployment's readers decide on (its size and readiness); None when it is gone."""
+    if event_type == "DELETED":
+        return None
+    meta, spec, status = body.get("metadata") or {}, body.get("spec") or {}, body.get("status") or {}
+    return (meta.get("generation"), status.get("observedGeneration"), spec.get("replicas"), status.get("replicas"),
+            status.get("readyReplicas"), status.get("updatedReplicas"), status.get("availableReplicas"),
+            bool(meta.get("deletionTimestamp")))
+
+
+def calculate_modelversion_signal(body: Mapping[str, Any], event_type: str | None) -> tuple[Any, ...] | None:
+    """What an InferenceService decides on of a ModelVersion (not who serves it: its own doing); None: gone."""
+    if event_type == "DELETED":
+        return None
+    meta, status = body.get("metadata") or {}, body.get("status") or {}
+    stalled = [c.get("status") for c in status.get("conditions") or [] if isinstance(c, Mapping)
+               and c.get("type") == "Stalled"]
+    return (meta.get("generation"), status.get("phase"), tuple(stalled), bool(meta.get("deletionTimestamp")),
+            json.dumps(body.get("spec"), sort_keys=True, default=str))

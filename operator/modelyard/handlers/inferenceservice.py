@@ -16,7 +16,7 @@ from modelyard.adapters.telemetry import instrumented
 from modelyard.controller.inferenceservice import Deps, default_providers
 from modelyard.controller.rollout_loop import Timing, reconcile_fresh, run_loop
 from modelyard.controller.wakeups import model_topic, service_topic, version_topic
-from modelyard.core.rollout_timing import should_wake
+from modelyard.core.rollout_timing import calculate_deployment_signal, calculate_modelversion_signal, should_wake
 from modelyard.render.meta import LABEL_INFERENCESERVICE
 from modelyard.render.serving import short_name
 
@@ -50,12 +50,16 @@ def service_changed(body: kopf.Body, memo: Any, namespace: str | None, name: str
 
 
 @kopf.on.event("apps", "v1", "deployments", labels={LABEL_INFERENCESERVICE: kopf.PRESENT})
-def deployment_changed(labels: kopf.Labels, memo: Any, namespace: str | None, **_: Any) -> None:
-    memo.wakeups.poke(service_topic(namespace or "", labels[LABEL_INFERENCESERVICE]))
+def deployment_changed(body: kopf.Body, type: str | None, labels: kopf.Labels, memo: Any, namespace: str | None,
+                       name: str, **_: Any) -> None:
+    ns = namespace or ""
+    memo.wakeups.poke_if_changed(f"deployment:{ns}/{name}", calculate_deployment_signal(body, type),
+                                 (service_topic(ns, labels[LABEL_INFERENCESERVICE]),))
 
 
 @kopf.on.event(*MODELVERSIONS)
-def modelversion_changed(spec: kopf.Spec, memo: Any, namespace: str | None, name: str, **_: Any) -> None:
-    memo.wakeups.poke(version_topic(namespace or "", name))
-    if isinstance(spec.get("model"), str):
-        memo.wakeups.poke(model_topic(namespace or "", spec["model"]))
+def modelversion_changed(body: kopf.Body, type: str | None, spec: kopf.Spec, memo: Any, namespace: str | None,
+                         name: str, **_: Any) -> None:
+    ns, model = namespace or "", spec.get("model")
+    topics = [version_topic(ns, name), *([model_topic(ns, model)] if isinstance(model, str) else [])]
+    memo.wakeups.poke_if_changed(f"modelversion:{ns}/{name}", calculate_modelversion_signal(body, type), topics)

@@ -94,9 +94,12 @@ class FakeKube:
                 continue
             labels = d["spec"]["template"]["metadata"]["labels"]
             version = labels.get("modelyard.io/modelversion", "")
-            for i in range(int(d["spec"].get("replicas", 1))):
-                self.put(PODS, pod(f"{name}-{i}", namespace, labels, i, ready=version not in not_ready
-                                   and version not in (failing or {}), waiting=(failing or {}).get(version)))
+            replicas = int(d["spec"].get("replicas", 1))
+            ready = version not in not_ready and version not in (failing or {})
+            for i in range(replicas):
+                self.put(PODS, pod(f"{name}-{i}", namespace, labels, i, ready=ready,
+                                   waiting=(failing or {}).get(version)))
+            d["status"] = {"replicas": replicas, "readyReplicas": replicas if ready else 0}
 
     def ready_pods(self, namespace: str, version: str) -> int:
         return sum(1 for (plural, ns, _), p in self.objects.items() if plural == "pods" and ns == namespace

@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 
 from modelyard.api.inferenceservice import InferenceServiceSpec, InferenceServiceStatus
-from modelyard.core.rollout_timing import calculate_delay, calculate_next_pass, should_wake
+from modelyard.controller.wakeups import Wakeups
+from modelyard.core.rollout_timing import (
+    calculate_delay,
+    calculate_deployment_signal,
+    calculate_modelversion_signal,
+    calculate_next_pass,
+    should_wake,
+)
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 POLL = timedelta(seconds=5)
@@ -68,3 +75,35 @@ def test_delay(due: datetime | None, expected: float) -> None:
 ], ids=["new-generation", "own-status-write", "new-promote", "handled-promote", "new-abort", "being-deleted"])
 def test_should_wake(meta: dict[str, Any], st: dict[str, Any], expected: bool) -> None:
     assert should_wake({"metadata": meta, "status": st}) is expected
+
+
+DEPLOY = {"metadata": {"generation": 1}, "spec": {"replicas": 2}, "status": {"observedGeneration": 1, "replicas": 2}}
+
+
+@pytest.mark.parametrize(("after", "event", "wakes"), [
+    ({**DEPLOY, "status": {**DEPLOY["status"], "readyReplicas": 1}}, "MODIFIED", True),
+    ({**DEPLOY, "status": {**DEPLOY["status"], "conditions": [{"type": "Available"}]}}, "MODIFIED", False),
+    ({**DEPLOY, "spec": {"replicas": 3}}, "MODIFIED", True),
+    (DEPLOY, "DELETED", True),
+], ids=["became-ready", "condition-text-only", "scaled", "deleted"])
+def test_a_deployment_wakes_its_service_only_when_readiness_or_size_changes(
+        after: dict[str, Any], event: str, wakes: bool) -> None:
+    wakeups = Wakeups()
+    wakeups.register(("ml", "iris"))
+    wakeups.subscribe(("ml", "iris"), ["service:ml/iris"])
+    first = wakeups.poke_if_changed("d", calculate_deployment_signal(DEPLOY, "ADDED"), ["service:ml/iris"])
+    again = wakeups.poke_if_changed("d", calculate_deployment_signal(after, event), ["service:ml/iris"])
+    assert (first, bool(again)) == (1, wakes)
+
+
+MV = {"metadata": {"generation": 1}, "spec": {"model": "iris", "version": "1"}, "status": {"phase": "Pending"}}
+
+
+@pytest.mark.parametrize(("after", "changed"), [
+    ({**MV, "status": {"phase": "Ready"}}, True),
+    ({**MV, "status": {"phase": "Pending", "servedBy": ["iris"]}}, False),
+    ({**MV, "status": {"phase": "Pending", "conditions": [{"type": "Stalled", "status": "True"}]}}, True),
+    ({**MV, "metadata": {"generation": 1, "deletionTimestamp": "2026-03-01T00:00:00Z"}}, True),
+], ids=["became-ready", "served-by-is-the-services-own-doing", "stalled", "deleting"])
+def test_modelversion_signal(after: dict[str, Any], changed: bool) -> None:
+    assert (calculate_modelversion_signal(after, "MODIFIED") != calculate_modelversion_signal(MV, "ADDED")) is changed
