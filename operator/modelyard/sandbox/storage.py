@@ -6,13 +6,12 @@ event are atomic: a watch registered between two writes can never miss or duplic
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from modelyard.sandbox.events import Event, History, StorageKey, Watcher
-from modelyard.sandbox.objects import meta
+from modelyard.sandbox.objects import clone, meta
 
 JsonDict = dict[str, Any]
 Listener = Callable[[Event], None]
@@ -56,9 +55,12 @@ class Storage:
     # writes ------------------------------------------------------------------------------------------
 
     def commit(self, key: StorageKey, event_type: str, obj: JsonDict, old: JsonDict | None) -> JsonDict:
-        """Store (or remove, for DELETED) an object with the next resourceVersion; emit its event."""
+        """Store (or remove, for DELETED) a copy of an object with the next resourceVersion; emit its event.
+
+        Returns the stored object itself: callers must not mutate it (copy it with ``view``).
+        """
         self.rv += 1
-        obj = copy.deepcopy(obj)
+        obj = clone(obj)
         md = meta(obj)
         md["resourceVersion"] = str(self.rv)
         objkey = (str(md.get("namespace") or ""), str(md["name"]))
@@ -70,7 +72,7 @@ class Storage:
             table[objkey] = obj
             self._uids[str(md["uid"])] = (key, objkey)
         self._emit(Event(event_type, self.rv, key, obj, old))
-        return copy.deepcopy(obj)
+        return obj
 
     def _emit(self, event: Event) -> None:
         self.history.append(event)

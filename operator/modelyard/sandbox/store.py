@@ -11,7 +11,6 @@ Deletion, finalizers and garbage collection live in :mod:`modelyard.sandbox.dele
 
 from __future__ import annotations
 
-import copy
 import random
 from typing import Any
 
@@ -25,10 +24,11 @@ from modelyard.sandbox.objects import (
     Clock,
     check_identity,
     check_name,
-    comparable,
+    clone,
     forbidden,
     meta,
     require_dict,
+    same_but_bookkeeping,
     spec_part,
     timestamp,
     utcnow,
@@ -149,7 +149,7 @@ class Store:
     ) -> WriteResult:
         """POST: a new object with server-owned metadata filled in."""
         opts = opts or WriteOptions()
-        obj = copy.deepcopy(require_dict(body, "the object"))
+        obj: JsonDict = clone(require_dict(body, "the object"))
         check_identity(info, obj, namespace if info.namespaced else "", None)
         md = meta(obj)
         self._assign_name(info, md)
@@ -220,7 +220,7 @@ class Store:
     ) -> WriteResult:
         """PUT the whole object (or its status with ``subresource="status"``)."""
         opts = opts or WriteOptions()
-        candidate = copy.deepcopy(require_dict(body, "the object"))
+        candidate: JsonDict = clone(require_dict(body, "the object"))
         check_identity(info, candidate, namespace if info.namespaced else "", name)
         old = self.storage.find(info.storage_key, namespace if info.namespaced else "", name)
         if old is None:
@@ -257,7 +257,8 @@ class Store:
             return self.create(info, namespace, body, opts, operation="Apply")
         if old is None:
             raise not_found(info.plural, info.group, name)
-        candidate = patches.apply_patch(content_type, view(info, old), patch)
+        seen_as = {**old, "apiVersion": info.api_version, "kind": info.kind}  # apply_patch copies it
+        candidate = patches.apply_patch(content_type, seen_as, patch)
         check_identity(info, candidate, namespace if info.namespaced else "", name)
         return self._finish_update(info, old, candidate, opts, subresource, operation)
 
@@ -273,7 +274,7 @@ class Store:
         new = carry_over(info, old, candidate, subresource)
         warnings = admission.admit(self.registry, info, new, old, subresource, opts.field_validation)
         check_finalizers(info, old, new)
-        if comparable(new) == comparable(old):
+        if same_but_bookkeeping(new, old):
             return WriteResult(view(info, old), warnings)
         if spec_part(info, new) != spec_part(info, old):
             meta(new)["generation"] = int(meta(old).get("generation") or 1) + 1
