@@ -35,6 +35,11 @@ def json_response(body: Any, status: int = 200, warnings: Iterable[str] = ()) ->
     return resp
 
 
+def raw_json_response(body: bytes, status: int = 200) -> web.Response:
+    """A response from already serialised JSON."""
+    return web.Response(body=body, status=status, content_type="application/json")
+
+
 def wanted_form(request: web.Request) -> str:
     """``table``, ``partial`` or ``object``: the first form the ``Accept`` header asks for that we serve."""
     for part in request.headers.get("Accept", "application/json").split(","):
@@ -115,6 +120,8 @@ async def get(
     request: web.Request, target: Target, info: ResourceInfo, ctx: ServerContext
 ) -> web.StreamResponse:
     """GET one object."""
+    if wanted_form(request) == "object":
+        return raw_json_response(ctx.store.get_json(info, target.namespace, target.name))
     return json_response(render(request, info, ctx, ctx.store.get(info, target.namespace, target.name)))
 
 
@@ -127,15 +134,16 @@ async def list_(
         limit = int(q.get("limit") or 0)
     except ValueError as exc:
         raise bad_request("limit must be an integer") from exc
-    listed = ctx.store.list(
-        info,
-        target.namespace,
-        label_selector=q.get("labelSelector"),
-        field_selector=q.get("fieldSelector"),
-        limit=limit,
-        continue_token=q.get("continue"),
-    )
+    selection: dict[str, Any] = {
+        "label_selector": q.get("labelSelector"),
+        "field_selector": q.get("fieldSelector"),
+        "limit": limit,
+        "continue_token": q.get("continue"),
+    }
     form = wanted_form(request)
+    if form == "object":
+        return raw_json_response(ctx.store.list_json(info, target.namespace, **selection))
+    listed = ctx.store.list(info, target.namespace, **selection)
     if form == "table":
         return json_response(
             tables.to_table(

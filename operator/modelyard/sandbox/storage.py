@@ -6,6 +6,7 @@ event are atomic: a watch registered between two writes can never miss or duplic
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,6 +19,7 @@ Listener = Callable[[Event], None]
 ObjKey = tuple[str, str]
 
 log = logging.getLogger(__name__)
+ENCODED_CACHE_SIZE = 10_000
 
 
 class Storage:
@@ -30,6 +32,7 @@ class Storage:
         self._uids: dict[str, tuple[StorageKey, ObjKey]] = {}
         self._watchers: dict[StorageKey, set[Watcher]] = {}
         self._listeners: list[Listener] = []
+        self._encoded: dict[int, tuple[JsonDict, str, bytes]] = {}
 
     # reads -------------------------------------------------------------------------------------------
 
@@ -47,6 +50,23 @@ class Storage:
         for key, table in list(self._objects.items()):
             for obj in list(table.values()):
                 yield key, obj
+
+    def encode(self, obj: JsonDict, api_version: str, kind: str) -> bytes:
+        """A stored object (or an event's) as JSON seen through one version, serialised once per revision.
+
+        Stored objects are never mutated (every write stores a new dict), so the bytes are cached by the
+        object's identity and shared by GETs, LISTs and every watcher of its event (bounded, oldest out).
+        """
+        hit = self._encoded.get(id(obj))
+        if hit is not None and hit[0] is obj and hit[1] == api_version:
+            return hit[2]
+        seen = obj if obj.get("apiVersion") == api_version and obj.get("kind") == kind else {
+            **obj, "apiVersion": api_version, "kind": kind}
+        data = json.dumps(seen).encode()
+        if len(self._encoded) >= ENCODED_CACHE_SIZE:
+            del self._encoded[next(iter(self._encoded))]
+        self._encoded[id(obj)] = (obj, api_version, data)
+        return data
 
     def uid_exists(self, uid: str) -> bool:
         """Whether an object with this uid is stored."""

@@ -11,7 +11,9 @@ Deletion, finalizers and garbage collection live in :mod:`modelyard.sandbox.dele
 
 from __future__ import annotations
 
+import json
 import random
+from collections.abc import Sequence
 from typing import Any
 
 from modelyard.sandbox import admission, patches
@@ -68,6 +70,13 @@ class Store:
             raise not_found(info.plural, info.group, name)
         return view(info, obj)
 
+    def get_json(self, info: ResourceInfo, namespace: str, name: str) -> bytes:
+        """``get`` serialised to JSON (cached per stored revision)."""
+        obj = self.storage.find(info.storage_key, namespace if info.namespaced else "", name)
+        if obj is None:
+            raise not_found(info.plural, info.group, name)
+        return self.storage.encode(obj, info.api_version, info.kind)
+
     def list(
         self,
         info: ResourceInfo,
@@ -79,6 +88,39 @@ class Store:
         continue_token: str | None = None,
     ) -> JsonDict:
         """A ``<Kind>List`` with the current resourceVersion; ``limit``/``continue`` paginate by name."""
+        objs, list_meta = self._select(info, namespace, label_selector, field_selector, limit, continue_token)
+        return {
+            "kind": info.list_kind,
+            "apiVersion": info.api_version,
+            "metadata": list_meta,
+            "items": [view(info, o) for o in objs],
+        }
+
+    def list_json(
+        self,
+        info: ResourceInfo,
+        namespace: str = "",
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        limit: int = 0,
+        continue_token: str | None = None,
+    ) -> bytes:
+        """``list`` serialised to JSON, from each item's cached serialisation."""
+        objs, list_meta = self._select(info, namespace, label_selector, field_selector, limit, continue_token)
+        head = json.dumps({"kind": info.list_kind, "apiVersion": info.api_version, "metadata": list_meta})
+        items = b", ".join(self.storage.encode(o, info.api_version, info.kind) for o in objs)
+        return head[:-1].encode() + b', "items": [' + items + b"]}"
+
+    def _select(
+        self,
+        info: ResourceInfo,
+        namespace: str,
+        label_selector: str | None,
+        field_selector: str | None,
+        limit: int,
+        continue_token: str | None,
+    ) -> tuple[Sequence[JsonDict], JsonDict]:
         predicate = compile_selectors(label_selector, field_selector)
         objs = [o for o in self.storage.items(info.storage_key, namespace) if predicate(o)]
         start = decode_continue(continue_token)
@@ -89,12 +131,7 @@ class Store:
             list_meta["continue"] = encode_continue(sort_key(objs[limit - 1]))
             list_meta["remainingItemCount"] = len(objs) - limit
             objs = objs[:limit]
-        return {
-            "kind": info.list_kind,
-            "apiVersion": info.api_version,
-            "metadata": list_meta,
-            "items": [view(info, o) for o in objs],
-        }
+        return objs, list_meta
 
     def watch(
         self,
