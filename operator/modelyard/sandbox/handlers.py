@@ -31,8 +31,15 @@ def json_response(body: Any, status: int = 200, warnings: Iterable[str] = ()) ->
     """A JSON response with ``Warning: 299`` headers."""
     resp = web.Response(text=json.dumps(body), status=status, content_type="application/json")
     for warning in warnings:
-        resp.headers.add("Warning", '299 - "' + warning.replace('"', '\\"') + '"')
+        resp.headers.add("Warning", '299 - "' + header_text(warning) + '"')
     return resp
+
+
+def header_text(text: str) -> str:
+    """Warning text safe in a quoted header value: quotes escaped, control characters (a field name can
+    hold a newline) written as escapes instead of failing the whole response with a 500."""
+    escaped = text.replace('"', '\\"')
+    return "".join(c if " " <= c != "\x7f" else c.encode("unicode_escape").decode() for c in escaped)
 
 
 def raw_json_response(body: bytes, status: int = 200) -> web.Response:

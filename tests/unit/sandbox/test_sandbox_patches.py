@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from modelyard.sandbox import patches
+from modelyard.sandbox import handlers, patches
 from modelyard.sandbox.errors import ApiError
 
 MERGE_CASES = [
@@ -140,3 +140,12 @@ def test_managed_fields_set() -> None:
     assert patches.managed_fields_set({"spec": {"a": 1, "l": [1]}, "kind": "X"}) == {
         "f:spec": {"f:a": {}, "f:l": {}}
     }
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('unknown field "spec.x"', 'unknown field \\"spec.x\\"'),
+    ('unknown field "spec.a\nb"', 'unknown field \\"spec.a\\nb\\"'),
+    ("tab\there, del\x7f, é", "tab\\there, del\\x7f, é"),
+], ids=["quotes", "newline", "other controls"])
+def test_warning_header_text(text: str, expected: str) -> None:
+    assert handlers.header_text(text) == expected
