@@ -13,14 +13,13 @@ Approximations: the garbage collector runs synchronously after each deletion ins
 
 from __future__ import annotations
 
-import copy
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from modelyard.sandbox.errors import conflict, not_found
 from modelyard.sandbox.events import StorageKey
-from modelyard.sandbox.objects import Clock, meta, timestamp, view
+from modelyard.sandbox.objects import Clock, clone, meta, timestamp, view
 from modelyard.sandbox.resources import Registry, ResourceInfo
 from modelyard.sandbox.storage import Storage
 
@@ -108,7 +107,7 @@ class Deleter:
         md = meta(obj)
         if md.get("deletionTimestamp") and md.get("finalizers") == finalizers:
             return view(info, obj)
-        new = copy.deepcopy(obj)
+        new = clone(obj)
         new_md = meta(new)
         new_md.setdefault("deletionTimestamp", timestamp(self.clock))
         new_md.setdefault("deletionGracePeriodSeconds", 0)
@@ -122,7 +121,7 @@ class Deleter:
         return view(info, gone)
 
     def _delete_namespace(self, info: ResourceInfo, ns: JsonDict) -> JsonDict:
-        new = copy.deepcopy(ns)
+        new = clone(ns)
         md = meta(new)
         if not md.get("deletionTimestamp"):
             md["deletionTimestamp"] = timestamp(self.clock)
@@ -155,7 +154,7 @@ class Deleter:
 
     def _orphan_dependents(self, uid: str) -> None:
         for key, obj in self._dependents(uid):
-            new = copy.deepcopy(obj)
+            new = clone(obj)
             refs = [r for r in meta(new).get("ownerReferences") or [] if r.get("uid") != uid]
             meta(new)["ownerReferences"] = refs
             if not refs:
@@ -207,7 +206,7 @@ class Deleter:
                 and self._is_current(key, obj)
                 and not self._dependents(str(meta(obj).get("uid")))
             ):
-                new = copy.deepcopy(obj)
+                new = clone(obj)
                 meta(new)["finalizers"] = [f for f in finalizers if f != FOREGROUND]
                 committed = self.storage.commit(key, "MODIFIED", new, obj)
                 if not meta(committed)["finalizers"]:

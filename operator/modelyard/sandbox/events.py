@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import copy
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from modelyard.sandbox.errors import gone
+from modelyard.sandbox.objects import clone
 
 JsonDict = dict[str, Any]
 StorageKey = tuple[str, str]
@@ -112,4 +112,4 @@ class Watcher:
 
     async def __aiter__(self) -> AsyncIterator[tuple[str, JsonDict]]:
         while (item := await self.queue.get()) is not None:
-            yield item[0], copy.deepcopy(item[1])
+            yield item[0], clone(item[1])

@@ -31,8 +31,20 @@ def json_response(body: Any, status: int = 200, warnings: Iterable[str] = ()) ->
     """A JSON response with ``Warning: 299`` headers."""
     resp = web.Response(text=json.dumps(body), status=status, content_type="application/json")
     for warning in warnings:
-        resp.headers.add("Warning", '299 - "' + warning.replace('"', '\\"') + '"')
+        resp.headers.add("Warning", '299 - "' + header_text(warning) + '"')
     return resp
+
+
+def header_text(text: str) -> str:
+    """Warning text safe in a quoted header value: quotes escaped, control characters (a field name can
+    hold a newline) written as escapes instead of failing the whole response with a 500."""
+    escaped = text.replace('"', '\\"')
+    return "".join(c if " " <= c != "\x7f" else c.encode("unicode_escape").decode() for c in escaped)
+
+
+def raw_json_response(body: bytes, status: int = 200) -> web.Response:
+    """A response from already serialised JSON."""
+    return web.Response(body=body, status=status, content_type="application/json")
 
 
 def wanted_form(request: web.Request) -> str:
@@ -115,6 +127,8 @@ async def get(
     request: web.Request, target: Target, info: ResourceInfo, ctx: ServerContext
 ) -> web.StreamResponse:
     """GET one object."""
+    if wanted_form(request) == "object":
+        return raw_json_response(ctx.store.get_json(info, target.namespace, target.name))
     return json_response(render(request, info, ctx, ctx.store.get(info, target.namespace, target.name)))
 
 
@@ -127,15 +141,16 @@ async def list_(
         limit = int(q.get("limit") or 0)
     except ValueError as exc:
         raise bad_request("limit must be an integer") from exc
-    listed = ctx.store.list(
-        info,
-        target.namespace,
-        label_selector=q.get("labelSelector"),
-        field_selector=q.get("fieldSelector"),
-        limit=limit,
-        continue_token=q.get("continue"),
-    )
+    selection: dict[str, Any] = {
+        "label_selector": q.get("labelSelector"),
+        "field_selector": q.get("fieldSelector"),
+        "limit": limit,
+        "continue_token": q.get("continue"),
+    }
     form = wanted_form(request)
+    if form == "object":
+        return raw_json_response(ctx.store.list_json(info, target.namespace, **selection))
+    listed = ctx.store.list(info, target.namespace, **selection)
     if form == "table":
         return json_response(
             tables.to_table(

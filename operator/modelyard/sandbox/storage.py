@@ -6,19 +6,20 @@ event are atomic: a watch registered between two writes can never miss or duplic
 
 from __future__ import annotations
 
-import copy
+import json
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from modelyard.sandbox.events import Event, History, StorageKey, Watcher
-from modelyard.sandbox.objects import meta
+from modelyard.sandbox.objects import clone, meta
 
 JsonDict = dict[str, Any]
 Listener = Callable[[Event], None]
 ObjKey = tuple[str, str]
 
 log = logging.getLogger(__name__)
+ENCODED_CACHE_SIZE = 10_000
 
 
 class Storage:
@@ -31,6 +32,7 @@ class Storage:
         self._uids: dict[str, tuple[StorageKey, ObjKey]] = {}
         self._watchers: dict[StorageKey, set[Watcher]] = {}
         self._listeners: list[Listener] = []
+        self._encoded: dict[int, tuple[JsonDict, str, bytes]] = {}
 
     # reads -------------------------------------------------------------------------------------------
 
@@ -49,6 +51,23 @@ class Storage:
             for obj in list(table.values()):
                 yield key, obj
 
+    def encode(self, obj: JsonDict, api_version: str, kind: str) -> bytes:
+        """A stored object (or an event's) as JSON seen through one version, serialised once per revision.
+
+        Stored objects are never mutated (every write stores a new dict), so the bytes are cached by the
+        object's identity and shared by GETs, LISTs and every watcher of its event (bounded, oldest out).
+        """
+        hit = self._encoded.get(id(obj))
+        if hit is not None and hit[0] is obj and hit[1] == api_version:
+            return hit[2]
+        seen = obj if obj.get("apiVersion") == api_version and obj.get("kind") == kind else {
+            **obj, "apiVersion": api_version, "kind": kind}
+        data = json.dumps(seen).encode()
+        if len(self._encoded) >= ENCODED_CACHE_SIZE:
+            del self._encoded[next(iter(self._encoded))]
+        self._encoded[id(obj)] = (obj, api_version, data)
+        return data
+
     def uid_exists(self, uid: str) -> bool:
         """Whether an object with this uid is stored."""
         return uid in self._uids
@@ -56,9 +75,12 @@ class Storage:
     # writes ------------------------------------------------------------------------------------------
 
     def commit(self, key: StorageKey, event_type: str, obj: JsonDict, old: JsonDict | None) -> JsonDict:
-        """Store (or remove, for DELETED) an object with the next resourceVersion; emit its event."""
+        """Store (or remove, for DELETED) a copy of an object with the next resourceVersion; emit its event.
+
+        Returns the stored object itself: callers must not mutate it (copy it with ``view``).
+        """
         self.rv += 1
-        obj = copy.deepcopy(obj)
+        obj = clone(obj)
         md = meta(obj)
         md["resourceVersion"] = str(self.rv)
         objkey = (str(md.get("namespace") or ""), str(md["name"]))
@@ -70,7 +92,7 @@ class Storage:
             table[objkey] = obj
             self._uids[str(md["uid"])] = (key, objkey)
         self._emit(Event(event_type, self.rv, key, obj, old))
-        return copy.deepcopy(obj)
+        return obj
 
     def _emit(self, event: Event) -> None:
         self.history.append(event)

@@ -11,8 +11,9 @@ Deletion, finalizers and garbage collection live in :mod:`modelyard.sandbox.dele
 
 from __future__ import annotations
 
-import copy
+import json
 import random
+from collections.abc import Sequence
 from typing import Any
 
 from modelyard.sandbox import admission, patches
@@ -25,10 +26,11 @@ from modelyard.sandbox.objects import (
     Clock,
     check_identity,
     check_name,
-    comparable,
+    clone,
     forbidden,
     meta,
     require_dict,
+    same_but_bookkeeping,
     spec_part,
     timestamp,
     utcnow,
@@ -68,6 +70,13 @@ class Store:
             raise not_found(info.plural, info.group, name)
         return view(info, obj)
 
+    def get_json(self, info: ResourceInfo, namespace: str, name: str) -> bytes:
+        """``get`` serialised to JSON (cached per stored revision)."""
+        obj = self.storage.find(info.storage_key, namespace if info.namespaced else "", name)
+        if obj is None:
+            raise not_found(info.plural, info.group, name)
+        return self.storage.encode(obj, info.api_version, info.kind)
+
     def list(
         self,
         info: ResourceInfo,
@@ -79,6 +88,39 @@ class Store:
         continue_token: str | None = None,
     ) -> JsonDict:
         """A ``<Kind>List`` with the current resourceVersion; ``limit``/``continue`` paginate by name."""
+        objs, list_meta = self._select(info, namespace, label_selector, field_selector, limit, continue_token)
+        return {
+            "kind": info.list_kind,
+            "apiVersion": info.api_version,
+            "metadata": list_meta,
+            "items": [view(info, o) for o in objs],
+        }
+
+    def list_json(
+        self,
+        info: ResourceInfo,
+        namespace: str = "",
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        limit: int = 0,
+        continue_token: str | None = None,
+    ) -> bytes:
+        """``list`` serialised to JSON, from each item's cached serialisation."""
+        objs, list_meta = self._select(info, namespace, label_selector, field_selector, limit, continue_token)
+        head = json.dumps({"kind": info.list_kind, "apiVersion": info.api_version, "metadata": list_meta})
+        items = b", ".join(self.storage.encode(o, info.api_version, info.kind) for o in objs)
+        return head[:-1].encode() + b', "items": [' + items + b"]}"
+
+    def _select(
+        self,
+        info: ResourceInfo,
+        namespace: str,
+        label_selector: str | None,
+        field_selector: str | None,
+        limit: int,
+        continue_token: str | None,
+    ) -> tuple[Sequence[JsonDict], JsonDict]:
         predicate = compile_selectors(label_selector, field_selector)
         objs = [o for o in self.storage.items(info.storage_key, namespace) if predicate(o)]
         start = decode_continue(continue_token)
@@ -89,12 +131,7 @@ class Store:
             list_meta["continue"] = encode_continue(sort_key(objs[limit - 1]))
             list_meta["remainingItemCount"] = len(objs) - limit
             objs = objs[:limit]
-        return {
-            "kind": info.list_kind,
-            "apiVersion": info.api_version,
-            "metadata": list_meta,
-            "items": [view(info, o) for o in objs],
-        }
+        return objs, list_meta
 
     def watch(
         self,
@@ -149,7 +186,7 @@ class Store:
     ) -> WriteResult:
         """POST: a new object with server-owned metadata filled in."""
         opts = opts or WriteOptions()
-        obj = copy.deepcopy(require_dict(body, "the object"))
+        obj: JsonDict = clone(require_dict(body, "the object"))
         check_identity(info, obj, namespace if info.namespaced else "", None)
         md = meta(obj)
         self._assign_name(info, md)
@@ -220,7 +257,7 @@ class Store:
     ) -> WriteResult:
         """PUT the whole object (or its status with ``subresource="status"``)."""
         opts = opts or WriteOptions()
-        candidate = copy.deepcopy(require_dict(body, "the object"))
+        candidate: JsonDict = clone(require_dict(body, "the object"))
         check_identity(info, candidate, namespace if info.namespaced else "", name)
         old = self.storage.find(info.storage_key, namespace if info.namespaced else "", name)
         if old is None:
@@ -257,7 +294,8 @@ class Store:
             return self.create(info, namespace, body, opts, operation="Apply")
         if old is None:
             raise not_found(info.plural, info.group, name)
-        candidate = patches.apply_patch(content_type, view(info, old), patch)
+        seen_as = {**old, "apiVersion": info.api_version, "kind": info.kind}  # apply_patch copies it
+        candidate = patches.apply_patch(content_type, seen_as, patch)
         check_identity(info, candidate, namespace if info.namespaced else "", name)
         return self._finish_update(info, old, candidate, opts, subresource, operation)
 
@@ -273,7 +311,7 @@ class Store:
         new = carry_over(info, old, candidate, subresource)
         warnings = admission.admit(self.registry, info, new, old, subresource, opts.field_validation)
         check_finalizers(info, old, new)
-        if comparable(new) == comparable(old):
+        if same_but_bookkeeping(new, old):
             return WriteResult(view(info, old), warnings)
         if spec_part(info, new) != spec_part(info, old):
             meta(new)["generation"] = int(meta(old).get("generation") or 1) + 1

@@ -110,7 +110,11 @@ async def _pump(
         if item is None:
             return
         kind, obj = item
-        await _send(resp, kind, _present(info, ctx, kind, obj, as_table, first=sent == 0))
+        if kind in ("BOOKMARK", "ERROR") or as_table:
+            await _send(resp, kind, _present(info, ctx, kind, obj, as_table, first=sent == 0))
+        else:  # the object's JSON, serialised once for every watcher of the event
+            encoded = ctx.store.storage.encode(obj, info.api_version, info.kind)
+            await resp.write(b'{"type": "' + kind.encode() + b'", "object": ' + encoded + b"}\n")
         sent += 1
 
 

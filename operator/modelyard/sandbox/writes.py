@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
 from modelyard.sandbox import patches
 from modelyard.sandbox.errors import conflict, invalid
-from modelyard.sandbox.objects import SERVER_METADATA, meta, name_of
+from modelyard.sandbox.objects import SERVER_METADATA, clone, meta, name_of
 from modelyard.sandbox.resources import ResourceInfo
 
 JsonDict = dict[str, Any]
@@ -39,7 +38,7 @@ def carry_over(info: ResourceInfo, old: JsonDict, candidate: JsonDict, subresour
     if sent_rv and sent_rv != meta(old).get("resourceVersion"):
         raise conflict(info.plural, info.group, name_of(old))
     if subresource == "status":
-        new = copy.deepcopy(old)
+        new: JsonDict = clone(old)
         replace_key(new, "status", candidate)
         return new
     new = candidate
@@ -82,7 +81,7 @@ def record_manager(
 
 def replace_key(target: JsonDict, key: str, source: JsonDict) -> None:
     if key in source:
-        target[key] = copy.deepcopy(source[key])
+        target[key] = clone(source[key])
     else:
         target.pop(key, None)
 

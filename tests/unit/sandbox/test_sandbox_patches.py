@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 
-from modelyard.sandbox import patches
+from modelyard.sandbox import handlers, patches
 from modelyard.sandbox.errors import ApiError
 
 MERGE_CASES = [
@@ -104,14 +105,47 @@ def test_strategic_replace_directive_and_primitive_delete() -> None:
     assert patches.strategic_merge_patch(target, patch) == {"spec": {"a": {"z": 3}, "finalizers": ["f2"]}}
 
 
-def test_decode_apply_patch_yaml_and_bad_json() -> None:
-    assert patches.decode_patch(patches.APPLY, b"spec:\n  size: 2\n") == {"spec": {"size": 2}}
+DECODE_CASES = [
+    # 1e3 tells the paths apart: JSON reads a number, YAML 1.1 (PyYAML) a string.
+    ("apply JSON is read as JSON", patches.APPLY, b' {"spec": {"size": 2, "x": 1e3}}',
+     {"spec": {"size": 2, "x": 1000.0}}),
+    ("apply YAML block style", patches.APPLY, b"spec:\n  size: 2\n  x: 1e3\n", {"spec": {"size": 2, "x": "1e3"}}),
+    ("apply YAML flow style, not JSON", patches.APPLY, b"{spec: {size: 2}}", {"spec": {"size": 2}}),
+    ("apply JSON list", patches.APPLY, b"[1, 2]", [1, 2]),
+    ("merge JSON", patches.MERGE, b'{"a": null}', {"a": None}),
+    ("empty merge body", patches.MERGE, b"", None),
+]
+
+
+@pytest.mark.parametrize(("content_type", "body", "expected"), [c[1:] for c in DECODE_CASES],
+                         ids=[c[0] for c in DECODE_CASES])
+def test_decode_patch(content_type: str, body: bytes, expected: Any) -> None:
+    assert patches.decode_patch(content_type, body) == expected
+
+
+@pytest.mark.parametrize(("content_type", "body"), [(patches.MERGE, b"{nope"), (patches.APPLY, b"a: [1\n"),
+                                                    (patches.MERGE, b"spec:\n  size: 2\n")])
+def test_decode_patch_refuses_bad_bodies(content_type: str, body: bytes) -> None:
     with pytest.raises(ApiError) as err:
-        patches.decode_patch(patches.MERGE, b"{nope")
+        patches.decode_patch(content_type, body)
     assert err.value.code == 400
+    assert "error decoding patch" in err.value.message
+
+
+def test_yaml_uses_libyaml_when_built_with_it() -> None:
+    assert patches.YAML_LOADER is (yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader)
 
 
 def test_managed_fields_set() -> None:
     assert patches.managed_fields_set({"spec": {"a": 1, "l": [1]}, "kind": "X"}) == {
         "f:spec": {"f:a": {}, "f:l": {}}
     }
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('unknown field "spec.x"', 'unknown field \\"spec.x\\"'),
+    ('unknown field "spec.a\nb"', 'unknown field \\"spec.a\\nb\\"'),
+    ("tab\there, del\x7f, é", "tab\\there, del\\x7f, é"),
+], ids=["quotes", "newline", "other controls"])
+def test_warning_header_text(text: str, expected: str) -> None:
+    assert handlers.header_text(text) == expected
