@@ -34,9 +34,14 @@ class Settings:
     watch_server_timeout: int = 300  # seconds the API server keeps one watch open
     watch_client_timeout: int = 330  # seconds the client waits for a watch call in total
     watch_inactivity_timeout: int = 360  # seconds with no event before a watch is restarted
-    max_workers: int = 20  # reconcile concurrency bound (objects handled at once)
+    # Objects handled at once; 0: no bound (kopf's default). A bound below the number of indexed objects
+    # (ModelVersions, InferenceServices) freezes kopf at start-up: each existing object is indexed in a
+    # worker of its own, and that worker holds its slot until every object is indexed (kopf
+    # _core/reactor/queueing.py and processing.py), so the listing never finishes. Only for tests and
+    # experiments; ``configure_kopf`` warns.
+    max_workers: int = 0
     # How long an object's kopf worker waits for another event before it frees its slot (kopf's default
-    # is 5 s: with the bound above, a burst was handled at max_workers / 5 objects per second; bench/).
+    # is 5 s: under a worker bound, a burst was handled at max_workers / 5 objects per second; bench/).
     worker_idle_seconds: float = 0.2
 
     @classmethod

@@ -24,7 +24,11 @@ def configure_kopf(settings: kopf.OperatorSettings, ours: Settings) -> None:
     settings.peering.lifetime = ours.peering_lifetime
     settings.peering.standalone = ours.standalone
     settings.peering.mandatory = not ours.standalone
-    settings.queueing.worker_limit = ours.max_workers
+    settings.queueing.worker_limit = ours.max_workers or None
+    if ours.max_workers:
+        logging.getLogger(__name__).warning(
+            "worker limit %d: kopf freezes at start-up if more indexed objects than that already exist "
+            "(see config.Settings.max_workers)", ours.max_workers)
     settings.queueing.idle_timeout = ours.worker_idle_seconds
     settings.posting.level = logging.WARNING  # our own Events tell the story; kopf would add one per handler run
     settings.persistence.finalizer = "modelyard.io/finalizer"

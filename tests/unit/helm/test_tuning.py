@@ -27,7 +27,7 @@ def operator_env(values: Path | None, *sets: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("values", "sets", "expected"),
     [
-        (None, (), {"MODELYARD_MAX_WORKERS": "20", "MODELYARD_WORKER_IDLE_SECONDS": "0.2",
+        (None, (), {"MODELYARD_MAX_WORKERS": "0", "MODELYARD_WORKER_IDLE_SECONDS": "0.2",
                     "MODELYARD_RESYNC_SECONDS": "5"}),
         (TUNING, (), {"MODELYARD_PEERING_LIFETIME": "30", "MODELYARD_MAX_WORKERS": "50",
                       "MODELYARD_WORKER_IDLE_SECONDS": "0.5", "MODELYARD_RESYNC_SECONDS": "15",
@@ -86,7 +86,7 @@ def test_every_env_var_the_chart_sets_is_read_by_the_operator() -> None:
     ("setting", "complaint"),
     [
         ("reconcile.maxWorker=5", "additional properties 'maxWorker' not allowed"),
-        ("reconcile.maxWorkers=0", "reconcile/maxWorkers"),
+        ("reconcile.maxWorkers=-1", "reconcile/maxWorkers"),
         ("reconcile.workerIdleMilliseconds=0", "reconcile/workerIdleMilliseconds"),
         ("reconcile.resyncSeconds=fast", "reconcile/resyncSeconds"),
         ("reconcile.resyncSeconds=2.5", "reconcile/resyncSeconds"),

@@ -1,0 +1,32 @@
+"""A restart with more existing objects than a kopf worker bound once froze the operator at start-up: each
+existing object is indexed in a worker of its own that holds its slot until every object is indexed. The
+operator now runs kopf's workers unbounded; a restart over many objects reconciles old and new ones."""
+
+from __future__ import annotations
+
+from modelyard.adapters.kube import MODELVERSIONS
+from tests.integration.conftest import SandboxHandle
+from tests.integration.observability.helpers import NAMESPACE, example
+
+EXISTING = 45  # more than any worker bound the operator ever shipped with (20)
+
+
+def _version(i: int) -> dict[str, object]:
+    body = example("ModelVersion", f"many-{i}")
+    body["spec"]["model"] = f"many{i}"  # type: ignore[index]
+    return body
+
+
+async def _phase(sandbox: SandboxHandle, name: str) -> str | None:
+    obj = await sandbox.kube.get_or_none(MODELVERSIONS, NAMESPACE, name)
+    return ((obj or {}).get("status") or {}).get("phase")
+
+
+async def test_restart_over_many_existing_objects_reconciles_them_and_new_ones(sandbox: SandboxHandle) -> None:
+    for i in range(EXISTING):
+        await sandbox.kube.create(MODELVERSIONS, NAMESPACE, _version(i))
+    await sandbox.cluster.restart_operator()  # the new process lists all of them at start-up
+    await sandbox.kube.create(MODELVERSIONS, NAMESPACE, _version(EXISTING))
+    for i in (EXISTING, *range(EXISTING)):
+        await sandbox.wait_for(lambda n=f"many-{i}": _phase(sandbox, n), timeout=20,
+                               message=f"ModelVersion many-{i} reconciled after the restart")
