@@ -29,7 +29,7 @@ from modelyard.controller.common import parse, status_patch
 from modelyard.controller.execute import execute
 from modelyard.controller.first_status import calculate_first_status
 from modelyard.controller.wakeups import model_topic, service_topic, version_topic
-from modelyard.core.actions import Action, Apply, Delete, Patch
+from modelyard.core.actions import Action, Apply, Delete, EmitEvent, Patch
 from modelyard.core.analysis import Verdict, calculate_due_metrics
 from modelyard.core.measurement import Measurement
 from modelyard.core.registry import VersionRecord, record_from_body
@@ -95,15 +95,18 @@ class Pass:
     patch: dict[str, Any]  # the status merge patch ({} when nothing changed)
     next_pass: datetime | None = None  # None: nothing due until something changes
     topics: tuple[str, ...] = ()  # what to be woken by (controller.wakeups)
+    events: tuple[EmitEvent, ...] = ()  # to post once the status is written (never for a refused write)
 
 
 async def reconcile_inferenceservice(body: dict[str, Any], deps: Deps, now: datetime) -> dict[str, Any]:
-    """One reconcile; returns the status patch ({} when nothing changed)."""
-    return (await run_pass(body, deps, now)).patch
+    """One reconcile; returns the status patch ({} when nothing changed) and posts its events."""
+    result = await run_pass(body, deps, now)
+    await execute(deps.kube, body, result.events, now)
+    return result.patch
 
 
 async def run_pass(body: dict[str, Any], deps: Deps, now: datetime, poll: timedelta = POLL) -> Pass:
-    """observe -> decide -> execute the children; the status patch and the next due time."""
+    """observe -> decide -> converge the children; the status patch, the events, the next due time."""
     meta = body["metadata"]
     own = service_topic(meta.get("namespace", ""), short_name(meta["name"]))
     obj, problem = parse(InferenceService, body)
@@ -114,12 +117,11 @@ async def run_pass(body: dict[str, Any], deps: Deps, now: datetime, poll: timede
     record_rollout(meta, obj.status, decision.status, obj.spec.analysis.metrics, seen.core.measurements)
     await execute(deps.kube, body, calculate_serving_actions(body, obj.spec, decision.status, seen, deps.image), now)
     await apply_routing(deps, body, obj.spec, decision.status)
-    await execute(deps.kube, body, decision.events, now)
     desired = seen.core.desired.name if seen.core.desired else None
     settled = is_settled(obj.spec, decision.status, meta.get("generation"), desired)
     next_pass = calculate_next_pass(obj.spec, decision.status, now, settled=settled, poll=poll)
     return Pass(status_patch(body, decision.status.to_wire()), next_pass,
-                (own, *calculate_topics(meta.get("namespace", ""), obj.spec)))
+                (own, *calculate_topics(meta.get("namespace", ""), obj.spec)), tuple(decision.events))
 
 
 def calculate_topics(ns: str, spec: InferenceServiceSpec) -> tuple[str, ...]:

@@ -18,9 +18,10 @@ from typing import Any, Protocol
 
 from modelyard.adapters.kube import INFERENCESERVICES, ApiError
 from modelyard.controller.common import utcnow
+from modelyard.controller.execute import execute
 from modelyard.controller.inferenceservice import Deps, Pass, run_pass
 from modelyard.controller.wakeups import Wakeups, service_topic
-from modelyard.core.rollout_timing import calculate_delay
+from modelyard.core.rollout_timing import calculate_delay, is_same_input
 from modelyard.render.serving import short_name
 
 logger = logging.getLogger(__name__)
@@ -51,12 +52,33 @@ async def reconcile_fresh(deps: Deps, namespace: str, name: str, uid: str, poll:
     meta = (body or {}).get("metadata") or {}
     if body is None or meta.get("uid") != uid or meta.get("deletionTimestamp"):
         return None
-    result = await run_pass(body, deps, utcnow(), timedelta(seconds=poll))
+    now = utcnow()
+    result = await run_pass(body, deps, now, timedelta(seconds=poll))
     if result.patch:
-        await deps.kube.patch(INFERENCESERVICES, namespace, name,
-                              {"metadata": {"resourceVersion": meta.get("resourceVersion")}, "status": result.patch},
-                              subresource="status")
+        await write_status(deps, body, result.patch)
+    await execute(deps.kube, body, result.events, now)
     return result
+
+
+async def write_status(deps: Deps, body: dict[str, Any], patch: dict[str, Any]) -> None:
+    """The status merge patch, on the resourceVersion the pass decided from. A 409 whose cause changed
+    nothing the pass read (kopf adding its finalizer, a label) is written again on the new version; any
+    other raises, and the loop decides again on a fresh read."""
+    meta = body["metadata"]
+    try:
+        await _patch_status(deps, meta, meta.get("resourceVersion"), patch)
+    except ApiError as e:
+        if not e.conflict:
+            raise
+        fresh = await deps.kube.get_or_none(INFERENCESERVICES, meta.get("namespace"), meta["name"])
+        if fresh is None or not is_same_input(body, fresh):
+            raise
+        await _patch_status(deps, meta, fresh["metadata"].get("resourceVersion"), patch)
+
+
+async def _patch_status(deps: Deps, meta: dict[str, Any], version: str | None, patch: dict[str, Any]) -> None:
+    await deps.kube.patch(INFERENCESERVICES, meta.get("namespace"), meta["name"],
+                          {"metadata": {"resourceVersion": version}, "status": patch}, subresource="status")
 
 
 async def run_loop(

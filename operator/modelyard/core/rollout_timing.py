@@ -98,3 +98,14 @@ def calculate_modelversion_signal(body: Mapping[str, Any], event_type: str | Non
                and c.get("type") == "Stalled"]
     return (meta.get("generation"), status.get("phase"), tuple(stalled), bool(meta.get("deletionTimestamp")),
             json.dumps(body.get("spec"), sort_keys=True, default=str))
+
+
+def is_same_input(read: Mapping[str, Any], fresh: Mapping[str, Any]) -> bool:
+    """Whether a pass that decided on ``read`` decided on what ``fresh`` holds too: the same object, spec
+    generation, status and rollout commands (other metadata, such as kopf's finalizer, is not an input)."""
+    def inputs(body: Mapping[str, Any]) -> tuple[Any, ...]:
+        meta = body.get("metadata") or {}
+        annotations = meta.get("annotations") or {}
+        return (meta.get("uid"), meta.get("generation"), bool(meta.get("deletionTimestamp")),
+                annotations.get(PROMOTE), annotations.get(ABORT), body.get("status"))
+    return inputs(read) == inputs(fresh)

@@ -11,6 +11,7 @@ import pytest
 from modelyard.adapters.kube import DEPLOYMENTS, HTTPROUTES, MODELVERSIONS, SERVICES, KubeClient
 from modelyard.adapters.traffic import GatewayAPIRouter, ReplicaRatioRouter
 from modelyard.api.inferenceservice import InferenceServiceStatus
+from modelyard.controller.execute import execute
 from modelyard.controller.inferenceservice import (
     Deps,
     build_routing,
@@ -68,6 +69,7 @@ class Harness:
     async def tick(self, seconds: float = 0) -> dict[str, Any]:
         self.now += timedelta(seconds=seconds)
         self.last = await run_pass(copy.deepcopy(self.body), self.deps(), self.now)
+        await execute(cast(KubeClient, self.kube), self.body, self.last.events, self.now)
         patch = self.last.patch
         merge(self.body.setdefault("status", {}), patch)
         self.kube.sync_pods(NS, failing=self.failing)

@@ -10,7 +10,7 @@ import pytest
 
 from modelyard.adapters.kube import ApiError
 from modelyard.controller.inferenceservice import Deps, Pass
-from modelyard.controller.rollout_loop import Timing, backoff, run_loop
+from modelyard.controller.rollout_loop import Timing, backoff, run_loop, write_status
 from modelyard.controller.wakeups import Wakeups, model_topic, service_topic
 
 FAST = Timing(poll=5.0, drift=60.0, floor=0.0, retry_max=30.0)
@@ -122,3 +122,43 @@ def test_resubscribing_replaces_the_topics() -> None:
     assert (wakeups.subscribed("x"), wakeups.subscribed("z")) == (frozenset(), {("ml", "a")})
     wakeups.unregister(("ml", "a"))
     assert wakeups.poke("y") == 0
+
+
+class ConflictingKube:
+    """The first status write is refused with 409; ``fresh`` is what a read then returns."""
+
+    def __init__(self, fresh: dict[str, Any]) -> None:
+        self.fresh, self.writes = fresh, []
+
+    async def patch(self, ref: Any, namespace: str | None, name: str, body: Any, **_: Any) -> dict[str, Any]:
+        self.writes.append(body["metadata"]["resourceVersion"])
+        if len(self.writes) == 1:
+            raise ApiError(409, "Conflict", "the object has been modified")
+        return {}
+
+    async def get_or_none(self, *_: Any) -> dict[str, Any]:
+        return self.fresh
+
+
+READ = {"metadata": {"name": "iris", "namespace": "ml", "uid": "u-1", "generation": 2, "resourceVersion": "10"},
+        "status": {"observedGeneration": 1}}
+
+
+@pytest.mark.parametrize(("change", "rewritten"), [
+    ({"metadata": {**READ["metadata"], "resourceVersion": "11", "finalizers": ["modelyard.io/finalizer"]}}, True),
+    ({"metadata": {**READ["metadata"], "resourceVersion": "11", "generation": 3}}, False),
+    ({"metadata": {**READ["metadata"], "resourceVersion": "11",
+                   "annotations": {"modelyard.io/abort": "now"}}}, False),
+    ({"metadata": {**READ["metadata"], "resourceVersion": "11"}, "status": {"observedGeneration": 2}}, False),
+], ids=["kopf-finalizer-only", "new-generation", "new-command", "status-moved-on"])
+async def test_a_conflict_is_written_again_only_when_nothing_the_pass_read_changed(
+        change: dict[str, Any], rewritten: bool) -> None:
+    kube = ConflictingKube({**READ, **change})
+    deps = Deps(kube=cast(Any, kube), image="img", providers=lambda _m: cast(Any, None))
+    if rewritten:
+        await write_status(deps, READ, {"phase": "Healthy"})
+        assert kube.writes == ["10", "11"]
+    else:
+        with pytest.raises(ApiError):
+            await write_status(deps, READ, {"phase": "Healthy"})
+        assert kube.writes == ["10"], "decided on stale input: decide again, never write it"
