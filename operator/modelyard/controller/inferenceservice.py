@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -96,6 +96,7 @@ class Pass:
     next_pass: datetime | None = None  # None: nothing due until something changes
     topics: tuple[str, ...] = ()  # what to be woken by (controller.wakeups)
     events: tuple[EmitEvent, ...] = ()  # to post once the status is written (never for a refused write)
+    signal: Hashable = None  # what the pass read of the object itself (core.rollout_timing)
 
 
 async def reconcile_inferenceservice(body: dict[str, Any], deps: Deps, now: datetime) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -20,8 +20,8 @@ from modelyard.adapters.kube import INFERENCESERVICES, ApiError
 from modelyard.controller.common import utcnow
 from modelyard.controller.execute import execute
 from modelyard.controller.inferenceservice import Deps, Pass, run_pass
-from modelyard.controller.wakeups import Wakeups, service_topic
-from modelyard.core.rollout_timing import calculate_delay, is_same_input
+from modelyard.controller.wakeups import Wakeups, service_source, service_topic
+from modelyard.core.rollout_timing import calculate_delay, calculate_service_signal, is_same_input
 from modelyard.render.serving import short_name
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ async def reconcile_fresh(deps: Deps, namespace: str, name: str, uid: str, poll:
     if body is None or meta.get("uid") != uid or meta.get("deletionTimestamp"):
         return None
     now = utcnow()
-    result = await run_pass(body, deps, now, timedelta(seconds=poll))
+    result = replace(await run_pass(body, deps, now, timedelta(seconds=poll)), signal=calculate_service_signal(body))
     if result.patch:
         await write_status(deps, body, result.patch)
     await execute(deps.kube, body, result.events, now)
@@ -109,6 +109,8 @@ async def run_loop(
                     return
                 failures = 0
                 wakeups.subscribe(key, result.topics)
+                if result.signal is not None:
+                    wakeups.remember(service_source(namespace, name), result.signal)
                 delay = calculate_delay(result.next_pass, datetime.now(UTC), floor=timing.floor, ceiling=timing.drift)
             await sleep(wake, stopped, delay)
     finally:

@@ -20,6 +20,11 @@ def service_topic(namespace: str, name: str) -> str:
     return f"service:{namespace}/{name}"
 
 
+def service_source(namespace: str, name: str) -> str:
+    """The identity of an InferenceService as a watched object (its own events)."""
+    return f"inferenceservice:{namespace}/{name}"
+
+
 def model_topic(namespace: str, model: str) -> str:
     """Any ModelVersion of ``model`` changed (a tracked model may have a new candidate)."""
     return f"model:{namespace}/{model}"
@@ -68,16 +73,25 @@ class Wakeups:
                 event.set()
         return len(keys)
 
-    def poke_if_changed(self, source: str, signature: Hashable | None, topics: Iterable[str]) -> int:
+    def poke_if_changed(self, source: str, signature: Hashable | None, topics: Iterable[str], *,
+                        first: bool = True) -> int:
         """Poke ``topics`` when the watched object ``source`` changed in what its readers decide on
-        (``signature``; None: it is gone). Its other writes (say, a status field nobody reads) wake nobody."""
+        (``signature``; None: it is gone). Its other writes (say, a status field nobody reads) wake nobody;
+        neither does its first sighting unless ``first`` (an object the reader created itself, say)."""
+        seen = self._seen.get(source)
         if signature is None:
             self._seen.pop(source, None)
-        elif self._seen.get(source) == signature:
+        elif seen == signature:
             return 0
         else:
             self._seen[source] = signature
+            if seen is None and not first:
+                return 0
         return sum(self.poke(topic) for topic in topics)
+
+    def remember(self, source: str, signature: Hashable) -> None:
+        """What a reader decided on, so an event carrying exactly that wakes nobody."""
+        self._seen[source] = signature
 
     def subscribed(self, topic: str) -> frozenset[Key]:
         return frozenset(self._subscribers.get(topic, ()))

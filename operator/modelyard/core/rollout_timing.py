@@ -66,27 +66,25 @@ def calculate_delay(next_pass: datetime | None, now: datetime, *, floor: float, 
     return max(floor, min(ceiling, (next_pass - now).total_seconds()))
 
 
-def should_wake(body: Mapping[str, Any]) -> bool:
-    """Whether a watch event of the InferenceService itself asks for a pass: a generation the status has not
-    seen, or a promote/abort annotation not handled yet (its own status writes do not)."""
-    meta, status = body.get("metadata") or {}, body.get("status") or {}
-    if meta.get("deletionTimestamp"):
-        return False
-    if status.get("observedGeneration") != meta.get("generation"):
-        return True
-    annotations, handled = meta.get("annotations") or {}, status.get("handled") or {}
-    return any(annotations.get(a) is not None and annotations.get(a) != handled.get(k)
-               for a, k in ((PROMOTE, "promote"), (ABORT, "abort")))
+def calculate_service_signal(body: Mapping[str, Any], event_type: str | None = None) -> tuple[Any, ...] | None:
+    """What a pass of an InferenceService decides on of the object itself: its spec generation and rollout
+    commands. Its own status writes and kopf's bookkeeping do not change it. None when it is gone."""
+    if event_type == "DELETED":
+        return None
+    meta = body.get("metadata") or {}
+    annotations = meta.get("annotations") or {}
+    return (meta.get("uid"), meta.get("generation"), annotations.get(PROMOTE), annotations.get(ABORT),
+            bool(meta.get("deletionTimestamp")))
 
 
 def calculate_deployment_signal(body: Mapping[str, Any], event_type: str | None) -> tuple[Any, ...] | None:
-    """What a serving Deployment's readers decide on (its size and readiness); None when it is gone."""
+    """What a serving Deployment's readers decide on: its size (the HPA's, under autoscaling) and its ready
+    pods; its other status fields (updated, available, conditions) move in between and wake nobody. None
+    when it is gone."""
     if event_type == "DELETED":
         return None
     meta, spec, status = body.get("metadata") or {}, body.get("spec") or {}, body.get("status") or {}
-    return (meta.get("generation"), status.get("observedGeneration"), spec.get("replicas"), status.get("replicas"),
-            status.get("readyReplicas"), status.get("updatedReplicas"), status.get("availableReplicas"),
-            bool(meta.get("deletionTimestamp")))
+    return (spec.get("replicas"), status.get("readyReplicas"), bool(meta.get("deletionTimestamp")))
 
 
 def calculate_modelversion_signal(body: Mapping[str, Any], event_type: str | None) -> tuple[Any, ...] | None:

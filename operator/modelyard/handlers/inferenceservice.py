@@ -15,8 +15,12 @@ import kopf
 from modelyard.adapters.telemetry import instrumented
 from modelyard.controller.inferenceservice import Deps, default_providers
 from modelyard.controller.rollout_loop import Timing, reconcile_fresh, run_loop
-from modelyard.controller.wakeups import model_topic, service_topic, version_topic
-from modelyard.core.rollout_timing import calculate_deployment_signal, calculate_modelversion_signal, should_wake
+from modelyard.controller.wakeups import model_topic, service_source, service_topic, version_topic
+from modelyard.core.rollout_timing import (
+    calculate_deployment_signal,
+    calculate_modelversion_signal,
+    calculate_service_signal,
+)
 from modelyard.render.meta import LABEL_INFERENCESERVICE
 from modelyard.render.serving import short_name
 
@@ -44,9 +48,11 @@ async def rollout(memo: Any, stopped: kopf.DaemonStopped, namespace: str | None,
 
 
 @kopf.on.event(*RESOURCE)
-def service_changed(body: kopf.Body, memo: Any, namespace: str | None, name: str, **_: Any) -> None:
-    if should_wake(body):  # a new generation or command; not our own status writes
-        memo.wakeups.poke(service_topic(namespace or "", short_name(name)))
+def service_changed(body: kopf.Body, type: str | None, memo: Any, namespace: str | None, name: str,
+                    **_: Any) -> None:
+    ns = namespace or ""  # a new generation or command wakes the loop; its own status writes do not
+    memo.wakeups.poke_if_changed(service_source(ns, name), calculate_service_signal(body, type),
+                                 (service_topic(ns, short_name(name)),), first=False)
 
 
 @kopf.on.event("apps", "v1", "deployments", labels={LABEL_INFERENCESERVICE: kopf.PRESENT})
@@ -54,7 +60,7 @@ def deployment_changed(body: kopf.Body, type: str | None, labels: kopf.Labels, m
                        name: str, **_: Any) -> None:
     ns = namespace or ""
     memo.wakeups.poke_if_changed(f"deployment:{ns}/{name}", calculate_deployment_signal(body, type),
-                                 (service_topic(ns, labels[LABEL_INFERENCESERVICE]),))
+                                 (service_topic(ns, labels[LABEL_INFERENCESERVICE]),), first=False)
 
 
 @kopf.on.event(*MODELVERSIONS)
@@ -62,4 +68,5 @@ def modelversion_changed(body: kopf.Body, type: str | None, spec: kopf.Spec, mem
                          name: str, **_: Any) -> None:
     ns, model = namespace or "", spec.get("model")
     topics = [version_topic(ns, name), *([model_topic(ns, model)] if isinstance(model, str) else [])]
-    memo.wakeups.poke_if_changed(f"modelversion:{ns}/{name}", calculate_modelversion_signal(body, type), topics)
+    memo.wakeups.poke_if_changed(f"modelversion:{ns}/{name}", calculate_modelversion_signal(body, type), topics,
+                                 first=type is not None)  # a new version, not the start-up listing

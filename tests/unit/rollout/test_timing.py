@@ -14,7 +14,7 @@ from modelyard.core.rollout_timing import (
     calculate_deployment_signal,
     calculate_modelversion_signal,
     calculate_next_pass,
-    should_wake,
+    calculate_service_signal,
 )
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -64,17 +64,18 @@ def test_delay(due: datetime | None, expected: float) -> None:
     assert calculate_delay(due, T0, floor=0.05, ceiling=300.0) == expected
 
 
-@pytest.mark.parametrize(("meta", "st", "expected"), [
-    ({"generation": 2}, {"observedGeneration": 1}, True),
-    ({"generation": 2}, {"observedGeneration": 2}, False),
-    ({"generation": 2, "annotations": {"modelyard.io/promote": "1"}}, {"observedGeneration": 2}, True),
-    ({"generation": 2, "annotations": {"modelyard.io/promote": "1"}},
-     {"observedGeneration": 2, "handled": {"promote": "1"}}, False),
-    ({"generation": 2, "annotations": {"modelyard.io/abort": "x"}}, {"observedGeneration": 2}, True),
-    ({"generation": 3, "deletionTimestamp": "2026-03-01T00:00:00Z"}, {"observedGeneration": 2}, False),
-], ids=["new-generation", "own-status-write", "new-promote", "handled-promote", "new-abort", "being-deleted"])
-def test_should_wake(meta: dict[str, Any], st: dict[str, Any], expected: bool) -> None:
-    assert should_wake({"metadata": meta, "status": st}) is expected
+@pytest.mark.parametrize(("meta", "event", "same"), [
+    ({"generation": 1, "finalizers": ["modelyard.io/finalizer"]}, "MODIFIED", True),
+    ({"generation": 1, "labels": {"team": "a"}}, "MODIFIED", True),
+    ({"generation": 2}, "MODIFIED", False),
+    ({"generation": 1, "annotations": {"modelyard.io/promote": "1"}}, "MODIFIED", False),
+    ({"generation": 1, "annotations": {"modelyard.io/abort": "x"}}, "MODIFIED", False),
+    ({"generation": 1, "deletionTimestamp": "2026-03-01T00:00:00Z"}, "MODIFIED", False),
+], ids=["kopf-finalizer", "label", "new-generation", "promote", "abort", "being-deleted"])
+def test_a_service_event_wakes_its_loop_only_for_what_a_pass_decides_on(
+        meta: dict[str, Any], event: str, same: bool) -> None:
+    decided = calculate_service_signal({"metadata": {"generation": 1}, "status": {"phase": "Healthy"}})
+    assert (calculate_service_signal({"metadata": meta, "status": {"phase": "Progressing"}}, event) == decided) is same
 
 
 DEPLOY = {"metadata": {"generation": 1}, "spec": {"replicas": 2}, "status": {"observedGeneration": 1, "replicas": 2}}
@@ -83,9 +84,10 @@ DEPLOY = {"metadata": {"generation": 1}, "spec": {"replicas": 2}, "status": {"ob
 @pytest.mark.parametrize(("after", "event", "wakes"), [
     ({**DEPLOY, "status": {**DEPLOY["status"], "readyReplicas": 1}}, "MODIFIED", True),
     ({**DEPLOY, "status": {**DEPLOY["status"], "conditions": [{"type": "Available"}]}}, "MODIFIED", False),
+    ({**DEPLOY, "status": {**DEPLOY["status"], "updatedReplicas": 2}}, "MODIFIED", False),
     ({**DEPLOY, "spec": {"replicas": 3}}, "MODIFIED", True),
     (DEPLOY, "DELETED", True),
-], ids=["became-ready", "condition-text-only", "scaled", "deleted"])
+], ids=["became-ready", "condition-text-only", "rolled-out-not-ready-yet", "scaled", "deleted"])
 def test_a_deployment_wakes_its_service_only_when_readiness_or_size_changes(
         after: dict[str, Any], event: str, wakes: bool) -> None:
     wakeups = Wakeups()
