@@ -11,7 +11,14 @@ import pytest
 from modelyard.controller.common import status_patch
 from modelyard.controller.modelversion import RegistryIndexes, calculate_decision
 from modelyard.core.actions import Decision, EmitEvent, Patch
-from modelyard.core.modelversion import is_settled, releases, should_add_protection
+from modelyard.core.modelversion import (
+    PROTECTION_FINALIZER,
+    calculate_protection_patch,
+    calculate_status_write,
+    is_settled,
+    releases,
+    should_add_protection,
+)
 from modelyard.core.registry import record_from_body
 from modelyard.core.registry_usage import usages_from_inferenceservice
 from tests.unit.registry.helpers import DIGEST, OTHER_DIGEST, isvc_body, mv_body
@@ -60,9 +67,39 @@ def test_new_version_is_protected_registered_and_ready() -> None:
     assert d.status["phase"] == "Ready"
     assert conds(d.status) == {"Ready": ("True", "Registered"), "ArtifactVerified": ("Unknown", "NotYetLoaded")}
     assert d.status["observedGeneration"] == 1 and d.status["headlineMetric"] == "accuracy=0.95"
-    assert [a for a in d.actions if isinstance(a, Patch)] == []  # the handler adds the finalizer in kopf's patch
+    assert [a for a in d.actions if isinstance(a, Patch)] == []  # the controller adds the finalizer before the status
     assert should_add_protection(mv_body(finalizers=[])["metadata"])
     assert events(d) == ["Registered"]
+
+
+KOPF = "kopf.zalando.org/KopfFinalizerMarker"
+
+
+@pytest.mark.parametrize(
+    ("meta", "expected"),
+    [({"resourceVersion": "7"}, {"finalizers": [PROTECTION_FINALIZER], "resourceVersion": "7"}),
+     ({"resourceVersion": "9", "finalizers": [KOPF]}, {"finalizers": [KOPF, PROTECTION_FINALIZER],
+                                                       "resourceVersion": "9"}),
+     ({"finalizers": []}, {"finalizers": [PROTECTION_FINALIZER]}),
+     ({"resourceVersion": "7", "finalizers": [KOPF, PROTECTION_FINALIZER]}, None),
+     ({"resourceVersion": "7", "deletionTimestamp": "2026-02-01T00:00:00Z"}, None)],
+    ids=["first-finalizer", "keeps-kopfs-and-tests-the-version", "no-version-known-no-precondition",
+         "already-protected", "never-while-deleting"],
+)
+def test_protection_patch_keeps_every_finalizer_and_the_version_it_read(
+        meta: dict[str, Any], expected: dict[str, Any] | None) -> None:
+    patch = calculate_protection_patch(meta)
+    assert (patch["metadata"] if patch is not None else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("meta", "precondition"),
+    [({"resourceVersion": "12"}, {"resourceVersion": "12"}), ({}, {})],
+    ids=["decided-from-a-version", "no-version-known"],
+)
+def test_status_write_carries_the_version_it_was_decided_from(
+        meta: dict[str, Any], precondition: dict[str, Any]) -> None:
+    assert calculate_status_write(meta, {"phase": "Ready"}) == {"metadata": precondition, "status": {"phase": "Ready"}}
 
 
 @pytest.mark.parametrize(
