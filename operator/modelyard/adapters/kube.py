@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 
 from modelyard.adapters.telemetry import API_ERRORS, API_RETRIES
+from modelyard.core.derivative import should_apply, stamp_applied_hash
 
 logger = logging.getLogger(__name__)
 
@@ -238,6 +239,21 @@ class KubeClient:
     async def apply(self, ref: Ref, namespace: str | None, body: dict[str, Any]) -> dict[str, Any]:
         """Server-side apply: create or converge ``body`` as field manager ``modelyard``."""
         return await self.patch(ref, namespace, body["metadata"]["name"], body, content_type=APPLY)
+
+    async def converge(
+        self, ref: Ref, namespace: str | None, manifest: dict[str, Any], live: dict[str, Any] | None = None,
+        *, known: bool = False,
+    ) -> bool:
+        """Server-side apply ``manifest`` unless the object already is what it describes
+        (``core.derivative``); ``live`` is the object as observed (``known``: observed absent), else it is
+        read first. True when it wrote."""
+        desired = stamp_applied_hash(manifest)
+        if live is None and not known:
+            live = await self.get_or_none(ref, namespace, manifest["metadata"]["name"])
+        if not should_apply(desired, live):
+            return False
+        await self.apply(ref, namespace, desired)
+        return True
 
     async def delete(self, ref: Ref, namespace: str | None, name: str, *, propagation: str = "Background") -> bool:
         """Delete; False if it was already gone."""

@@ -24,7 +24,8 @@ async def execute(
 async def _execute_one(kube: KubeClient, owner: Mapping[str, Any], action: Action, now: datetime) -> None:
     if isinstance(action, Apply):
         m = action.manifest
-        await kube.apply(ref_for(m["apiVersion"], m["kind"]), m["metadata"].get("namespace"), m)
+        await kube.converge(ref_for(m["apiVersion"], m["kind"]), m["metadata"].get("namespace"), m, action.live,
+                            known=action.observed)
     elif isinstance(action, CreateIfAbsent):
         m = action.manifest
         try:

@@ -8,7 +8,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from modelyard.adapters.kube import DEPLOYMENTS, MODELVERSIONS, PODS, KubeClient
@@ -23,16 +23,19 @@ from modelyard.api.inferenceservice import (
     InferenceServiceSpec,
     InferenceServiceStatus,
     RouterKind,
+    ServedVersion,
 )
 from modelyard.controller.common import parse, status_patch
 from modelyard.controller.execute import execute
 from modelyard.controller.first_status import calculate_first_status
+from modelyard.controller.wakeups import model_topic, service_topic, version_topic
 from modelyard.core.actions import Action, Apply, Delete, Patch
 from modelyard.core.analysis import Verdict, calculate_due_metrics
 from modelyard.core.measurement import Measurement
 from modelyard.core.registry import VersionRecord, record_from_body
 from modelyard.core.rollout import Observed, PodHealth, decide_rollout, select_candidate
 from modelyard.core.rollout_summary import is_settled
+from modelyard.core.rollout_timing import calculate_next_pass
 from modelyard.core.steps import (
     calculate_canary_replicas,
     calculate_replica_split,
@@ -66,6 +69,7 @@ class Deps:
     providers: Callable[[AnalysisMetric], MetricsProvider]
     routers: Callable[[RouterKind | str], TrafficRouter] | None = None
     index: Index = field(default_factory=dict)
+    by_name: Mapping[tuple[str, str], Iterable[dict[str, Any]]] | None = None  # ModelVersions by name (kopf)
 
     def router(self, kind: RouterKind | str) -> TrafficRouter:
         return self.routers(kind) if self.routers is not None else router_for(kind, self.kube)
@@ -77,34 +81,52 @@ class Seen:
 
     core: Observed
     deployments: Mapping[str, dict[str, Any]]  # by ModelVersion label
+    new_generation: bool = False  # the spec changed since the status was written
+
+
+#: How often an unsettled service is looked at when no event wakes it (``MODELYARD_RESYNC_SECONDS``).
+POLL = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class Pass:
+    """What one reconcile wrote to its children and wants written to its status, and when it is due next."""
+
+    patch: dict[str, Any]  # the status merge patch ({} when nothing changed)
+    next_pass: datetime | None = None  # None: nothing due until something changes
+    topics: tuple[str, ...] = ()  # what to be woken by (controller.wakeups)
 
 
 async def reconcile_inferenceservice(body: dict[str, Any], deps: Deps, now: datetime) -> dict[str, Any]:
     """One reconcile; returns the status patch ({} when nothing changed)."""
+    return (await run_pass(body, deps, now)).patch
+
+
+async def run_pass(body: dict[str, Any], deps: Deps, now: datetime, poll: timedelta = POLL) -> Pass:
+    """observe -> decide -> execute the children; the status patch and the next due time."""
+    meta = body["metadata"]
+    own = service_topic(meta.get("namespace", ""), short_name(meta["name"]))
     obj, problem = parse(InferenceService, body)
     if obj is None or problem is not None:
-        return calculate_first_status(InferenceService, body, now)
+        return Pass(calculate_first_status(InferenceService, body, now), None, (own,))
     seen = await observe(deps, body, obj.spec, obj.status, now)
     decision = decide_rollout(obj.spec, obj.status, seen.core, now)
-    record_rollout(body["metadata"], obj.status, decision.status, obj.spec.analysis.metrics, seen.core.measurements)
+    record_rollout(meta, obj.status, decision.status, obj.spec.analysis.metrics, seen.core.measurements)
     await execute(deps.kube, body, calculate_serving_actions(body, obj.spec, decision.status, seen, deps.image), now)
     await apply_routing(deps, body, obj.spec, decision.status)
     await execute(deps.kube, body, decision.events, now)
-    return status_patch(body, decision.status.to_wire())
+    desired = seen.core.desired.name if seen.core.desired else None
+    settled = is_settled(obj.spec, decision.status, meta.get("generation"), desired)
+    next_pass = calculate_next_pass(obj.spec, decision.status, now, settled=settled, poll=poll)
+    return Pass(status_patch(body, decision.status.to_wire()), next_pass,
+                (own, *calculate_topics(meta.get("namespace", ""), obj.spec)))
 
 
-def should_skip_resync(body: dict[str, Any], index: Index) -> bool:
-    """The resync timer's test, without any API call: the object is settled (see ``core.rollout.is_settled``)."""
-    obj, problem = parse(InferenceService, body)
-    if obj is None or problem is not None:
-        return obj is None and body.get("status", {}).get("observedGeneration") == body["metadata"].get("generation")
-    model, ns = obj.spec.model, body["metadata"].get("namespace", "")
-    desired = model.model_version
-    if model.track is not None:
-        found = select_candidate(index.get((ns, model.track.model), ()), model.track.model,
-                                 tags=model.track.selector, rejected=obj.status.rejected)
-        desired = found.name if found else None
-    return is_settled(obj.spec, obj.status, body["metadata"].get("generation"), desired)
+def calculate_topics(ns: str, spec: InferenceServiceSpec) -> tuple[str, ...]:
+    """The registry topics a service reads: its tracked model, or its pinned version."""
+    if spec.model.track is not None:
+        return (model_topic(ns, spec.model.track.model),)
+    return (version_topic(ns, spec.model.model_version or ""),)
 
 
 def default_providers() -> Callable[[AnalysisMetric], MetricsProvider]:
@@ -131,7 +153,7 @@ async def observe(
         measurements=tuple(await measure(deps, spec, status, ns, name, pods, now)),
         annotations=dict(meta.get("annotations") or {}), url=serving_url(name, ns, spec),
     )
-    return Seen(core, deployments)
+    return Seen(core, deployments, new_generation=status.observed_generation != meta.get("generation"))
 
 
 async def observe_desired(
@@ -162,7 +184,11 @@ def is_pinnable(record: VersionRecord) -> bool:
 
 
 async def _record(deps: Deps, ns: str, name: str) -> VersionRecord | None:
-    body = await deps.kube.get_or_none(MODELVERSIONS, ns, name)
+    """A ModelVersion's record: from the watch-fed index when there is one (no API call), else read."""
+    if deps.by_name is not None:
+        body = next(iter(deps.by_name.get((ns, name), ())), None)
+    else:
+        body = await deps.kube.get_or_none(MODELVERSIONS, ns, name)
     return None if body is None else record_from_body(body)
 
 
@@ -257,13 +283,19 @@ def calculate_serving_actions(
     ns = owner["metadata"].get("namespace", "")
     stable_n, canary_n = calculate_serving_replicas(spec, status, seen.core)
     actions: list[Action] = []
+    def apply_version(version: ServedVersion, replicas: int | None) -> Apply:
+        live = seen.deployments.get(short_name(version.model_version))
+        return Apply(build_deployment(owner, spec, version, replicas, image), live, observed=True)
+
     if status.stable is not None:
-        actions.append(Apply(build_deployment(owner, spec, status.stable, stable_n, image)))
+        actions.append(apply_version(status.stable, stable_n))
         hpa = build_hpa(owner, spec, status.stable)
         if hpa is not None:
             actions.append(Apply(hpa))
+        elif seen.new_generation:  # autoscaling may just have been removed: its HPA goes (absent is fine)
+            actions.append(Delete("autoscaling/v2", "HorizontalPodAutoscaler", ns, owner["metadata"]["name"]))
     if status.canary is not None:
-        actions.append(Apply(build_deployment(owner, spec, status.canary, canary_n, image)))
+        actions.append(apply_version(status.canary, canary_n))
     keep = {short_name(v.model_version) for v in (status.stable, status.canary) if v is not None}
     retiring = {short_name(r.model_version): r for r in status.retiring}
     for label, deployment in seen.deployments.items():

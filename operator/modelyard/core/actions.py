@@ -9,9 +9,13 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Apply:
-    """Create or converge this manifest (server-side apply, field manager ``modelyard``)."""
+    """Create or converge this manifest (server-side apply, field manager ``modelyard``), skipped when the
+    object already is what it describes (``core.derivative``). ``live`` is the object as observed when
+    ``observed`` (None: absent); otherwise it is read first."""
 
     manifest: dict[str, Any]
+    live: dict[str, Any] | None = None
+    observed: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,9 @@
-"""InferenceService handlers: resume/create/update and a resync timer, each a few lines."""
+"""InferenceService handlers: one rollout loop per object (a kopf daemon) and the watch events that wake it.
+
+The loop (``controller.rollout_loop``) is the only writer of the status; it runs a pass at once, then when
+its decision is next due (an analysis interval, a pause, a deadline), when an event below wakes it, and
+while unsettled at least every ``MODELYARD_RESYNC_SECONDS``.
+"""
 
 from __future__ import annotations
 
@@ -8,38 +13,49 @@ from typing import Any
 import kopf
 
 from modelyard.adapters.telemetry import instrumented
-from modelyard.controller.common import utcnow
-from modelyard.controller.inferenceservice import (
-    Deps,
-    default_providers,
-    reconcile_inferenceservice,
-    should_skip_resync,
-)
+from modelyard.controller.inferenceservice import Deps, default_providers
+from modelyard.controller.rollout_loop import Timing, reconcile_fresh, run_loop
+from modelyard.controller.wakeups import model_topic, service_topic, version_topic
+from modelyard.core.rollout_timing import should_wake
+from modelyard.render.meta import LABEL_INFERENCESERVICE
+from modelyard.render.serving import short_name
 
 RESOURCE = ("modelyard.io", "v1alpha1", "inferenceservices")
-INDEX = "modelversions_by_model"  # the kopf index of handlers/indexes.py, passed by name
-RESYNC_SECONDS = float(os.environ.get("MODELYARD_RESYNC_SECONDS", "5"))
+MODELVERSIONS = ("modelyard.io", "v1alpha1", "modelversions")
+INDEX = "modelversions_by_model"  # the kopf indexes of handlers/indexes.py, passed by name
+BY_NAME = "modelversions_by_name"
+TIMING = Timing(poll=float(os.environ.get("MODELYARD_RESYNC_SECONDS", "5")),
+                drift=float(os.environ.get("MODELYARD_DRIFT_SECONDS", "300")))
 
 
-def _deps(memo: kopf.Memo, index: Any) -> Deps:
-    return Deps(kube=memo.kube, image=memo.settings.serving_image, providers=default_providers(), index=index)
+@kopf.daemon(*RESOURCE, cancellation_timeout=5)
+async def rollout(memo: Any, stopped: kopf.DaemonStopped, namespace: str | None, name: str,
+                  uid: str, **kw: Any) -> None:
+    ns = namespace or ""
+    deps = Deps(kube=memo.kube, image=memo.settings.serving_image, providers=default_providers(),
+                index=kw[INDEX], by_name=kw[BY_NAME])
+
+    @instrumented("inferenceservice")
+    async def one_pass(body: Any) -> Any:
+        return await reconcile_fresh(deps, ns, name, uid, TIMING.poll)
+
+    await run_loop(deps, ns, name, uid, wakeups=memo.wakeups, stopped=stopped, timing=TIMING,
+                   one_pass=lambda: one_pass(body=kw["body"]))
 
 
-def _write(patch: kopf.Patch, status: dict[str, Any]) -> None:
-    if status:
-        patch.setdefault("status", {}).update(status)
+@kopf.on.event(*RESOURCE)
+def service_changed(body: kopf.Body, memo: Any, namespace: str | None, name: str, **_: Any) -> None:
+    if should_wake(body):  # a new generation or command; not our own status writes
+        memo.wakeups.poke(service_topic(namespace or "", short_name(name)))
 
 
-@kopf.on.resume(*RESOURCE, timeout=300, backoff=5)
-@kopf.on.create(*RESOURCE, timeout=300, backoff=5)
-@kopf.on.update(*RESOURCE, timeout=300, backoff=5)
-@instrumented("inferenceservice")
-async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kw: Any) -> None:
-    _write(patch, await reconcile_inferenceservice(dict(body), _deps(memo, kw[INDEX]), utcnow()))
+@kopf.on.event("apps", "v1", "deployments", labels={LABEL_INFERENCESERVICE: kopf.PRESENT})
+def deployment_changed(labels: kopf.Labels, memo: Any, namespace: str | None, **_: Any) -> None:
+    memo.wakeups.poke(service_topic(namespace or "", labels[LABEL_INFERENCESERVICE]))
 
 
-@kopf.timer(*RESOURCE, interval=RESYNC_SECONDS, initial_delay=RESYNC_SECONDS, timeout=300, backoff=5)
-@instrumented("inferenceservice")
-async def resync(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **kw: Any) -> None:
-    if not should_skip_resync(dict(body), kw[INDEX]):
-        _write(patch, await reconcile_inferenceservice(dict(body), _deps(memo, kw[INDEX]), utcnow()))
+@kopf.on.event(*MODELVERSIONS)
+def modelversion_changed(spec: kopf.Spec, memo: Any, namespace: str | None, name: str, **_: Any) -> None:
+    memo.wakeups.poke(version_topic(namespace or "", name))
+    if isinstance(spec.get("model"), str):
+        memo.wakeups.poke(model_topic(namespace or "", spec["model"]))

@@ -10,6 +10,7 @@ import kopf
 from modelyard.adapters.kube import KubeClient, connection_from_environment
 from modelyard.adapters.telemetry import serve_metrics
 from modelyard.config import Settings
+from modelyard.controller.wakeups import Wakeups
 
 
 def configure_kopf(settings: kopf.OperatorSettings, ours: Settings) -> None:
@@ -39,6 +40,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     memo.settings = ours
     configure_kopf(settings, ours)
     memo.kube = KubeClient(connection_from_environment())
+    memo.wakeups = Wakeups()  # shared by every object's memo (a shallow copy of this one)
     memo.metrics_server = serve_metrics(ours.metrics_port) if ours.metrics_port else None
 
 

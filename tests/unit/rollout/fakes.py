@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from modelyard.adapters.kube import PODS, ApiError, Ref
+from modelyard.adapters.kube import PODS, ApiError, KubeClient, Ref
 from modelyard.adapters.metrics.base import Target
 from modelyard.api.inferenceservice import AnalysisMetric
 from modelyard.core.measurement import Measurement
@@ -50,6 +50,8 @@ class FakeKube:
         return [copy.deepcopy(o) for (plural, ns, _), o in sorted(self.objects.items())
                 if plural == ref.plural and ns == (namespace or "")
                 and all(o["metadata"].get("labels", {}).get(k) == v for k, v in (labels or {}).items())]
+
+    converge = KubeClient.converge  # the real compare-before-apply, over this fake's get and apply
 
     async def apply(self, ref: Ref, namespace: str | None, body: dict[str, Any]) -> dict[str, Any]:
         key = (ref.plural, namespace or "", body["metadata"]["name"])

@@ -17,8 +17,9 @@ from modelyard.controller.inferenceservice import (
     is_pinnable,
     pod_url,
     reconcile_inferenceservice,
-    should_skip_resync,
+    run_pass,
 )
+from modelyard.controller.wakeups import model_topic
 from modelyard.core.registry import VersionRecord, record_from_body
 
 from .fakes import FakeKube, FakeProvider, merge
@@ -66,7 +67,8 @@ class Harness:
 
     async def tick(self, seconds: float = 0) -> dict[str, Any]:
         self.now += timedelta(seconds=seconds)
-        patch = await reconcile_inferenceservice(copy.deepcopy(self.body), self.deps(), self.now)
+        self.last = await run_pass(copy.deepcopy(self.body), self.deps(), self.now)
+        patch = self.last.patch
         merge(self.body.setdefault("status", {}), patch)
         self.kube.sync_pods(NS, failing=self.failing)
         if self.status.stable is not None:
@@ -202,11 +204,11 @@ async def test_tracked_model_picks_up_a_new_version_on_its_own() -> None:
     h.version("iris-v1")
     await h.tick()
     assert h.status.stable is not None and h.status.stable.model_version == "iris-v1"
-    assert should_skip_resync(h.body, h.index) is False or h.status.phase == "Healthy"
+    assert h.last.next_pass is not None, "pods not ready yet: looked at again"
     await h.tick(1)
-    assert should_skip_resync(h.body, h.index)
+    assert h.status.phase == "Healthy" and h.last.next_pass is None, "settled: nothing due"
+    assert model_topic(NS, "iris") in h.last.topics, "woken by a new version of its model"
     h.version("iris-v2", day=2)
-    assert not should_skip_resync(h.body, h.index)
     await h.tick(1)
     assert h.status.canary is not None and h.status.canary.model_version == "iris-v2"
 
@@ -216,7 +218,7 @@ async def test_invalid_spec_is_stalled_naming_the_field() -> None:
     patch = await h.tick()
     stalled = next(c for c in patch["conditions"] if c["type"] == "Stalled")
     assert stalled["reason"] == "InvalidSpec" and "spec.rollout.steps.0" in stalled["message"]
-    assert should_skip_resync(h.body, h.index)
+    assert h.last.next_pass is None, "nothing due until the spec changes"
 
 
 @pytest.mark.parametrize("stop_after", range(1, 7), ids=lambda n: f"restart-after-{n}-ticks")
@@ -268,3 +270,29 @@ def test_pinnable(phase: str | None, stalled: bool, deleting: bool, pinnable: bo
 )
 def test_pod_url(annotations: dict[str, str], url: str) -> None:
     assert pod_url({"metadata": {"annotations": annotations}, "status": {"podIP": "10.0.0.9"}}, 8080) == url
+
+
+async def test_converged_children_are_not_written_again_until_they_drift() -> None:
+    h = await serving_v1()
+    h.kube.writes.clear()
+    await h.tick(5)
+    await h.tick(5)
+    assert [w for w in h.kube.writes if w[0] == "apply"] == [], "nothing changed: no apply"
+    h.kube.objects[("deployments", NS, "iris-iris-v1")]["spec"]["replicas"] = 1  # someone scaled it by hand
+    await h.tick(5)
+    assert ("apply", "deployments", "iris-iris-v1") in h.kube.writes
+    assert h.kube.objects[("deployments", NS, "iris-iris-v1")]["spec"]["replicas"] == 4, "drift undone"
+
+
+async def test_removing_autoscaling_deletes_the_hpa() -> None:
+    h = Harness(model={"modelVersion": "iris-v1"}, predictor={"autoscaling": {"minReplicas": 1, "maxReplicas": 5}})
+    h.version("iris-v1")
+    await h.tick()
+    await h.tick(1)
+    assert ("horizontalpodautoscalers", NS, "iris") in h.kube.objects
+    h.edit(predictor={"autoscaling": None})
+    await h.tick(1)
+    assert ("horizontalpodautoscalers", NS, "iris") not in h.kube.objects
+    h.kube.writes.clear()
+    await h.tick(1)
+    assert not [w for w in h.kube.writes if w[1] == "horizontalpodautoscalers"], "deleted once, not every pass"

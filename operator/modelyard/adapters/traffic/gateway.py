@@ -13,7 +13,7 @@ class GatewayAPIRouter:
     async def apply(self, routing: Routing) -> None:
         """The Services first (so both backends exist), then the HTTPRoute carrying the weights."""
         for m in sorted(routing.objects, key=lambda m: m["kind"] == "HTTPRoute"):
-            await self._kube.apply(ref_for(m["apiVersion"], m["kind"]), routing.namespace, m)
+            await self._kube.converge(ref_for(m["apiVersion"], m["kind"]), routing.namespace, m)
 
     async def observe_weight(self, routing: Routing) -> int | None:
         route = await self._kube.get_or_none(HTTPROUTES, routing.namespace, routing.name)

@@ -20,7 +20,7 @@ class ReplicaRatioRouter:
 
     async def apply(self, routing: Routing) -> None:
         for m in routing.objects:
-            await self._kube.apply(ref_for(m["apiVersion"], m["kind"]), routing.namespace, m)
+            await self._kube.converge(ref_for(m["apiVersion"], m["kind"]), routing.namespace, m)
 
     async def observe_weight(self, routing: Routing) -> int | None:
         pods = await self._kube.list(PODS, routing.namespace, labels=routing.pod_selector)

@@ -1,0 +1,108 @@
+"""The per-InferenceService loop: a pass on the object as the API holds it, then sleep until it is due.
+
+One loop per InferenceService (a kopf daemon) is the only writer of its status. Each pass reads the
+object afresh (a watch-fed copy may be behind the pass before it, and deciding on it again would repeat
+a transition), decides, converges the children, and writes the status with the resourceVersion it read
+(a 409 means someone wrote in between: read again, decide again). It then sleeps until the decision's
+own next due time (``core.rollout_timing``), or until a watch event wakes it (``controller.wakeups``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from modelyard.adapters.kube import INFERENCESERVICES, ApiError
+from modelyard.controller.common import utcnow
+from modelyard.controller.inferenceservice import Deps, Pass, run_pass
+from modelyard.controller.wakeups import Wakeups, service_topic
+from modelyard.core.rollout_timing import calculate_delay
+from modelyard.render.serving import short_name
+
+logger = logging.getLogger(__name__)
+
+
+class Stopped(Protocol):
+    """kopf's ``DaemonStopped`` as the loop uses it."""
+
+    def __bool__(self) -> bool: ...
+
+    def wait(self, timeout: float | None = None) -> Awaitable[Any]: ...
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The loop's clock settings (seconds)."""
+
+    poll: float = 5.0  # an unsettled service with nothing due sooner
+    drift: float = 300.0  # a settled one: looked at again for drift
+    floor: float = 0.05  # the shortest sleep (never a busy loop)
+    retry_max: float = 30.0  # the longest back-off after failed passes
+
+
+async def reconcile_fresh(deps: Deps, namespace: str, name: str, uid: str, poll: float) -> Pass | None:
+    """One pass on the InferenceService as stored now; writes its status. None when it is gone (or is another
+    object of the same name, or being deleted): the loop ends."""
+    body = await deps.kube.get_or_none(INFERENCESERVICES, namespace, name)
+    meta = (body or {}).get("metadata") or {}
+    if body is None or meta.get("uid") != uid or meta.get("deletionTimestamp"):
+        return None
+    result = await run_pass(body, deps, utcnow(), timedelta(seconds=poll))
+    if result.patch:
+        await deps.kube.patch(INFERENCESERVICES, namespace, name,
+                              {"metadata": {"resourceVersion": meta.get("resourceVersion")}, "status": result.patch},
+                              subresource="status")
+    return result
+
+
+async def run_loop(
+    deps: Deps, namespace: str, name: str, uid: str, *, wakeups: Wakeups, stopped: Stopped, timing: Timing,
+    one_pass: Callable[[], Awaitable[Pass | None]] | None = None,
+) -> None:
+    """Passes until the object is gone or the loop is stopped; failures back off, never end the loop."""
+    key = (namespace, short_name(name))
+    wake = wakeups.register(key)
+    wakeups.subscribe(key, (service_topic(*key),))
+    do_pass = one_pass or (lambda: reconcile_fresh(deps, namespace, name, uid, timing.poll))
+    failures = 0
+    try:
+        while not stopped:
+            wake.clear()
+            try:
+                result = await do_pass()
+            except ApiError as e:
+                failures += 1
+                delay = timing.floor if e.conflict and failures < 3 else backoff(failures, timing)
+                logger.warning("InferenceService %s/%s: pass failed (%s), again in %.1fs", namespace, name, e, delay)
+            except Exception:
+                failures += 1
+                delay = backoff(failures, timing)
+                logger.exception("InferenceService %s/%s: pass failed, again in %.1fs", namespace, name, delay)
+            else:
+                if result is None:
+                    return
+                failures = 0
+                wakeups.subscribe(key, result.topics)
+                delay = calculate_delay(result.next_pass, datetime.now(UTC), floor=timing.floor, ceiling=timing.drift)
+            await sleep(wake, stopped, delay)
+    finally:
+        wakeups.unregister(key)
+
+
+def backoff(failures: int, timing: Timing) -> float:
+    """1, 2, 4... seconds after consecutive failed passes, at most ``retry_max``."""
+    return float(min(timing.retry_max, 2 ** max(0, failures - 1)))
+
+
+async def sleep(wake: asyncio.Event, stopped: Stopped, delay: float) -> None:
+    """Until ``delay`` passes, ``wake`` is set, or the loop is stopped."""
+    waiters: set[asyncio.Future[Any]] = {asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stopped.wait())}
+    try:
+        await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
