@@ -26,7 +26,9 @@ from modelyard.core.modelversion import (
     calculate_protection_patch,
     calculate_status_write,
     decide_modelversion,
+    is_settled,
     releases,
+    should_wait_for_kopf,
 )
 from modelyard.core.registry import VersionRecord, calculate_sibling_nudges, record_from_body
 from modelyard.core.registry_usage import Usage, usages_from_inferenceservice
@@ -98,6 +100,24 @@ async def _nudge(kube: KubeClient, namespace: str, names: Iterable[str], indexes
         if body is not None:
             written += await reconcile_modelversion(kube, body, indexes, now)
     return written
+
+
+async def resync_modelversion(kube: KubeClient, body: dict[str, Any], indexes: RegistryIndexes, now: datetime) -> int:
+    """The timer's pass: nothing for a settled version, nor for one kopf has not taken in yet (its change
+    handler decides first); otherwise one decision on the version as the API holds it.
+
+    kopf refreshes a timer's body only when it processes the object's next watch event, and it holds an
+    object's events while it retries a refused patch of that object (up to kopf's 54 s of backoffs): a decision
+    on that body would lose its write (409) on every tick, or repeat a status the last pass already wrote."""
+    meta = body.get("metadata") or {}
+    if is_settled(body) or should_wait_for_kopf(meta):
+        return 0
+    fresh = await kube.get_or_none(MODELVERSIONS, meta.get("namespace"), meta.get("name", ""))
+    fresh_meta = (fresh or {}).get("metadata") or {}
+    if fresh is None or fresh_meta.get("uid") != meta.get("uid") or is_settled(fresh) or should_wait_for_kopf(
+            fresh_meta):
+        return 0
+    return await reconcile_modelversion(kube, fresh, indexes, now, attempts=1)  # after a 409 the next tick
 
 
 async def reconcile_modelversion(kube: KubeClient, body: dict[str, Any], indexes: RegistryIndexes, now: datetime,

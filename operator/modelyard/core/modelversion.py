@@ -47,6 +47,8 @@ from modelyard.core.registry_status import (
 from modelyard.core.registry_usage import Usage, holders
 
 DELETION_BLOCKED = "DeletionBlocked"
+#: kopf's own finalizer (``settings.persistence.finalizer``, set in handlers/startup.py).
+KOPF_FINALIZER = "modelyard.io/finalizer"
 
 
 @dataclass(frozen=True)
@@ -219,20 +221,31 @@ def should_add_protection(meta: Mapping[str, Any]) -> bool:
 
 
 def calculate_protection_patch(meta: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The merge patch that adds the protection finalizer; None when it is there or the object is going.
+    """The merge patch that adds the protection finalizer; None when it is there, the object is going, or
+    kopf has not taken the object in yet (``should_wait_for_kopf``).
 
     A merge patch replaces the whole list, so it names every finalizer the object carries (kopf's own
-    included) and the resourceVersion they were read at: a list changed meanwhile (kopf adding or
-    releasing its finalizer, a user) makes the API refuse it with 409 instead of dropping an entry.
+    included) and the resourceVersion they were read at: a list changed meanwhile (kopf releasing its
+    finalizer, a user) makes the API refuse it with 409 instead of dropping an entry.
 
-    >>> calculate_protection_patch({"resourceVersion": "7", "finalizers": ["kopf.zalando.org/KopfFinalizerMarker"]})
-    {'metadata': {'finalizers': ['kopf.zalando.org/KopfFinalizerMarker', 'modelyard.io/protection'], \
-'resourceVersion': '7'}}
+    >>> calculate_protection_patch({"resourceVersion": "7", "finalizers": [KOPF_FINALIZER]})
+    {'metadata': {'finalizers': ['modelyard.io/finalizer', 'modelyard.io/protection'], 'resourceVersion': '7'}}
     """
-    if not should_add_protection(meta):
+    if not should_add_protection(meta) or should_wait_for_kopf(meta):
         return None
     finalizers = [f for f in meta.get("finalizers") or [] if isinstance(f, str)]
     return {"metadata": {"finalizers": [*finalizers, PROTECTION_FINALIZER], **_precondition(meta)}}
+
+
+def should_wait_for_kopf(meta: Mapping[str, Any]) -> bool:
+    """Whether kopf has yet to take the object in: its own finalizer is absent and the object is not going.
+
+    kopf adds its finalizer before it runs any change handler, with a JSON patch that tests the
+    resourceVersion; its timers start at once, without it. A write of ours in between would make kopf's
+    patch fail (422) or fail itself (409), so the timer and the protection leave such an object alone:
+    the change handler, which kopf runs once its finalizer is in, decides first.
+    """
+    return not meta.get("deletionTimestamp") and KOPF_FINALIZER not in (meta.get("finalizers") or [])
 
 
 def calculate_status_write(meta: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,8 +19,8 @@ from modelyard.controller.modelversion import (
     nudge_modelversions,
     nudge_siblings,
     reconcile_modelversion,
+    resync_modelversion,
 )
-from modelyard.core.modelversion import is_settled
 from modelyard.handlers.indexes import INFERENCESERVICES, MODELVERSIONS
 
 RESYNC_SECONDS = float(os.environ.get("MODELYARD_RESYNC_SECONDS", "5"))
@@ -53,8 +53,7 @@ async def reconcile(body: kopf.Body, memo: kopf.Memo, **kw: Any) -> None:
 @kopf.timer(*MODELVERSIONS, interval=RESYNC_SECONDS, backoff=RESYNC_SECONDS)
 @instrumented("modelversion")
 async def resync(body: kopf.Body, memo: kopf.Memo, **kw: Any) -> None:
-    if not is_settled(body):  # one attempt: after a 409 the next tick decides again
-        await reconcile_modelversion(memo.kube, dict(body), _indexes(kw), utcnow(), attempts=1)
+    await resync_modelversion(memo.kube, dict(body), _indexes(kw), utcnow())
 
 
 @kopf.on.event(*MODELVERSIONS, when=_deleting)

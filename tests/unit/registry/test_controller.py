@@ -74,11 +74,11 @@ def settled_status(body: dict[str, Any], indexes: RegistryIndexes) -> dict[str, 
 
 async def test_first_reconcile_protects_then_writes_the_status_then_posts_events() -> None:
     kube = FakeKube()
-    body = mv_body(finalizers=["kopf.zalando.org/KopfFinalizerMarker"])
+    body = mv_body(finalizers=["modelyard.io/finalizer"])
     assert await reconcile_modelversion(kube, body, build([body], []), NOW) == 1  # type: ignore[arg-type]
     assert [(c[0], c[3]) for c in kube.calls] == [("patch", None), ("patch", "status"), ("create", None)]
     protect, status = kube.calls[0][2], kube.calls[1][2]
-    assert protect["metadata"] == {"finalizers": ["kopf.zalando.org/KopfFinalizerMarker", "modelyard.io/protection"],
+    assert protect["metadata"] == {"finalizers": ["modelyard.io/finalizer", "modelyard.io/protection"],
                                    "resourceVersion": "7"}
     assert status["metadata"] == {"resourceVersion": "8"}  # the version the finalizer patch made
     assert status["status"]["phase"] == "Ready"
