@@ -1,7 +1,7 @@
 """ModelVersion: observe (kopf's indexes, no API call) -> decide (core) -> execute; and the nudge.
 
-The status has one writer, this module. It is written through kopf's ``patch.status`` by the
-ModelVersion handlers, and directly (with a resourceVersion precondition) when an InferenceService
+The status has one writer, this module, which writes it itself with a resourceVersion precondition
+(``persist_modelversion``), from the ModelVersion handlers and timer, when an InferenceService
 changes: ``nudge_modelversions`` re-reconciles every ModelVersion that InferenceService names now or
 named before (the latter found through the ``heldBy``/``servedBy`` the ModelVersions recorded); and when
 a ModelVersion is added or deleted: ``nudge_siblings`` re-reconciles the versions of the same model
@@ -21,7 +21,15 @@ from modelyard.api.modelversion import ModelVersion
 from modelyard.controller.common import parse, parse_status, status_patch
 from modelyard.controller.execute import execute
 from modelyard.core.actions import Decision, EmitEvent
-from modelyard.core.modelversion import ModelVersionObserved, decide_modelversion, releases
+from modelyard.core.modelversion import (
+    ModelVersionObserved,
+    calculate_protection_patch,
+    calculate_status_write,
+    decide_modelversion,
+    is_settled,
+    releases,
+    should_wait_for_kopf,
+)
 from modelyard.core.registry import VersionRecord, calculate_sibling_nudges, record_from_body
 from modelyard.core.registry_usage import Usage, usages_from_inferenceservice
 
@@ -60,15 +68,6 @@ def calculate_decision(body: dict[str, Any], indexes: RegistryIndexes, now: date
     return decide_modelversion(body.get("metadata") or {}, spec, problem, old, observe(body, indexes), now)
 
 
-async def reconcile_modelversion(
-    kube: KubeClient, body: dict[str, Any], indexes: RegistryIndexes, now: datetime
-) -> dict[str, Any]:
-    """Carry out the decision's actions; the status patch to write ({} if unchanged or the object is going)."""
-    decision = calculate_decision(body, indexes, now)
-    await execute(kube, body, decision.actions, now)
-    return {} if releases(decision) else status_patch(body, decision.status)
-
-
 def affected_modelversions(isvc: Mapping[str, Any], holders: Mapping[Key, Iterable[str]]) -> list[str]:
     """ModelVersions an InferenceService names now, or that recorded it as a holder or server before."""
     meta = isvc.get("metadata") or {}
@@ -99,40 +98,77 @@ async def _nudge(kube: KubeClient, namespace: str, names: Iterable[str], indexes
     for name in names:
         body = next(iter(indexes.bodies.get((namespace, name), ())), None)
         if body is not None:
-            written += await _reconcile_and_write(kube, body, indexes, now)
+            written += await reconcile_modelversion(kube, body, indexes, now)
     return written
 
 
-async def _reconcile_and_write(kube: KubeClient, body: dict[str, Any], indexes: RegistryIndexes, now: datetime) -> int:
-    """Decide and write; on a conflict (the indexed body was stale) decide again from a fresh read.
+async def resync_modelversion(kube: KubeClient, body: dict[str, Any], indexes: RegistryIndexes, now: datetime) -> int:
+    """The timer's pass: nothing for a settled version, nor for one kopf has not taken in yet (its change
+    handler decides first); otherwise one decision on the version as the API holds it.
 
-    A settled version is not looked at by the resync timer, so a nudge must not give up on a 409."""
+    kopf refreshes a timer's body only when it processes the object's next watch event, and it holds an
+    object's events while it retries a refused patch of that object (up to kopf's 54 s of backoffs): a decision
+    on that body would lose its write (409) on every tick, or repeat a status the last pass already wrote."""
+    meta = body.get("metadata") or {}
+    if is_settled(body) or should_wait_for_kopf(meta):
+        return 0
+    fresh = await kube.get_or_none(MODELVERSIONS, meta.get("namespace"), meta.get("name", ""))
+    fresh_meta = (fresh or {}).get("metadata") or {}
+    if fresh is None or fresh_meta.get("uid") != meta.get("uid") or is_settled(fresh) or should_wait_for_kopf(
+            fresh_meta):
+        return 0
+    return await reconcile_modelversion(kube, fresh, indexes, now, attempts=1)  # after a 409 the next tick
+
+
+async def reconcile_modelversion(kube: KubeClient, body: dict[str, Any], indexes: RegistryIndexes, now: datetime,
+                                 attempts: int = NUDGE_ATTEMPTS) -> int:
+    """Persist a decision on ``body``; on a conflict (``body`` was stale) decide again from a fresh read, up to
+    ``attempts`` decisions in all. How many statuses were written (0 when the object is gone or kept changing).
+
+    A settled version is not looked at by the resync timer, so a nudge must not give up on the first 409;
+    the timer itself makes one attempt (its next tick decides again)."""
     meta = body["metadata"]
-    for _ in range(NUDGE_ATTEMPTS):
+    for attempt in range(1, attempts + 1):
         try:
-            return await _decide_and_write(kube, body, indexes, now)
+            return await persist_modelversion(kube, body, indexes, now)
         except ApiError as e:
             if not (e.conflict or e.not_found):
                 raise
-            fresh = None if e.not_found else await kube.get_or_none(MODELVERSIONS, meta.get("namespace"), meta["name"])
+            if e.not_found or attempt == attempts:
+                break
+        fresh = await kube.get_or_none(MODELVERSIONS, meta.get("namespace"), meta["name"])
         if fresh is None:
             return 0
         body = fresh
-    logger.info("ModelVersion %s kept changing; the next event decides again", meta["name"])
+    logger.debug("ModelVersion %s changed meanwhile; the next event or tick decides again", meta["name"])
     return 0
 
 
-async def _decide_and_write(kube: KubeClient, body: dict[str, Any], indexes: RegistryIndexes, now: datetime) -> int:
-    """Decide, write the status with a resourceVersion precondition, then post the Events: a decision made
-    on a stale body loses the write (409) and posts nothing, so its Events are not posted twice."""
+async def persist_modelversion(kube: KubeClient, body: dict[str, Any], indexes: RegistryIndexes,
+                               now: datetime) -> int:
+    """Protect, decide, execute all but the Events, write the status with a resourceVersion precondition, then
+    post the Events: a decision made on a stale body loses the write (409, raised) and posts nothing, so no
+    transition is written or announced twice. kopf's own patch is never used: a kopf timer whose patch is
+    refused stops for good, and kopf retries a refused status patch later with the stale content."""
+    body = await persist_protection(kube, body)
     meta = body["metadata"]
     decision = calculate_decision(body, indexes, now)
     events = [a for a in decision.actions if isinstance(a, EmitEvent)]
     await execute(kube, body, [a for a in decision.actions if not isinstance(a, EmitEvent)], now)
     patch = {} if releases(decision) else status_patch(body, decision.status)
     if patch:
-        precondition = {"resourceVersion": meta["resourceVersion"]} if meta.get("resourceVersion") else {}
-        await kube.patch(MODELVERSIONS, meta.get("namespace"), meta["name"],
-                         {"metadata": precondition, "status": patch}, subresource="status")
+        await kube.patch(MODELVERSIONS, meta.get("namespace"), meta["name"], calculate_status_write(meta, patch),
+                         subresource="status")
     await execute(kube, body, events, now)
     return 1 if patch else 0
+
+
+async def persist_protection(kube: KubeClient, body: dict[str, Any]) -> dict[str, Any]:
+    """Add the protection finalizer unless it is there; ``body`` as it is then (the new resourceVersion)."""
+    meta = body["metadata"]
+    patch = calculate_protection_patch(meta)
+    if patch is None:
+        return body
+    written = await kube.patch(MODELVERSIONS, meta.get("namespace"), meta["name"], patch)
+    version = (written.get("metadata") or {}).get("resourceVersion")
+    return {**body, "metadata": {**meta, **patch["metadata"], "resourceVersion": version}}

@@ -47,6 +47,8 @@ from modelyard.core.registry_status import (
 from modelyard.core.registry_usage import Usage, holders
 
 DELETION_BLOCKED = "DeletionBlocked"
+#: kopf's own finalizer (``settings.persistence.finalizer``, set in handlers/startup.py).
+KOPF_FINALIZER = "modelyard.io/finalizer"
 
 
 @dataclass(frozen=True)
@@ -183,8 +185,8 @@ def decide_protection(
 ) -> tuple[ModelVersionStatus, list[Action]]:
     """While deleting, hold (and say why) or release the protection finalizer.
 
-    Adding it is not an action here: the handlers add it through kopf's own patch of the object
-    (``should_add_protection``), so it never races kopf's bookkeeping patch."""
+    Adding it is not an action here: the controller adds it before it writes the status
+    (``calculate_protection_patch``)."""
     finalizers = [f for f in meta.get("finalizers") or [] if isinstance(f, str)]
     blocked_before = is_true(status.conditions, DELETION_BLOCKED)
     status.conditions = [c for c in status.conditions if c.type != DELETION_BLOCKED]
@@ -202,11 +204,9 @@ def decide_protection(
 
 
 def _finalizers(meta: Mapping[str, Any], finalizers: list[str]) -> Patch:
-    patch: dict[str, Any] = {"finalizers": finalizers}
-    if meta.get("resourceVersion"):
-        patch["resourceVersion"] = meta["resourceVersion"]  # fail with 409 rather than drop someone's finalizer
+    # With the precondition: fail with 409 rather than drop someone's finalizer.
     return Patch("modelyard.io/v1alpha1", "ModelVersion", meta.get("namespace", ""), meta.get("name", ""),
-                 {"metadata": patch})
+                 {"metadata": {"finalizers": finalizers, **_precondition(meta)}})
 
 
 def releases(decision: Decision) -> bool:
@@ -218,6 +218,44 @@ def releases(decision: Decision) -> bool:
 def should_add_protection(meta: Mapping[str, Any]) -> bool:
     """Whether the protection finalizer is still to be added (never to an object being deleted)."""
     return not meta.get("deletionTimestamp") and PROTECTION_FINALIZER not in (meta.get("finalizers") or [])
+
+
+def calculate_protection_patch(meta: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The merge patch that adds the protection finalizer; None when it is there, the object is going, or
+    kopf has not taken the object in yet (``should_wait_for_kopf``).
+
+    A merge patch replaces the whole list, so it names every finalizer the object carries (kopf's own
+    included) and the resourceVersion they were read at: a list changed meanwhile (kopf releasing its
+    finalizer, a user) makes the API refuse it with 409 instead of dropping an entry.
+
+    >>> calculate_protection_patch({"resourceVersion": "7", "finalizers": [KOPF_FINALIZER]})
+    {'metadata': {'finalizers': ['modelyard.io/finalizer', 'modelyard.io/protection'], 'resourceVersion': '7'}}
+    """
+    if not should_add_protection(meta) or should_wait_for_kopf(meta):
+        return None
+    finalizers = [f for f in meta.get("finalizers") or [] if isinstance(f, str)]
+    return {"metadata": {"finalizers": [*finalizers, PROTECTION_FINALIZER], **_precondition(meta)}}
+
+
+def should_wait_for_kopf(meta: Mapping[str, Any]) -> bool:
+    """Whether kopf has yet to take the object in: its own finalizer is absent and the object is not going.
+
+    kopf adds its finalizer before it runs any change handler, with a JSON patch that tests the
+    resourceVersion; its timers start at once, without it. A write of ours in between would make kopf's
+    patch fail (422) or fail itself (409), so the timer and the protection leave such an object alone:
+    the change handler, which kopf runs once its finalizer is in, decides first.
+    """
+    return not meta.get("deletionTimestamp") and KOPF_FINALIZER not in (meta.get("finalizers") or [])
+
+
+def calculate_status_write(meta: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """The status merge patch with the resourceVersion it was decided from: a decision on a body that
+    changed meanwhile (or a late retry of it) is refused with 409, never sets an older status back."""
+    return {"metadata": _precondition(meta), "status": dict(patch)}
+
+
+def _precondition(meta: Mapping[str, Any]) -> dict[str, Any]:
+    return {"resourceVersion": meta["resourceVersion"]} if meta.get("resourceVersion") else {}
 
 
 def is_settled(body: Mapping[str, Any]) -> bool:

@@ -92,6 +92,7 @@ async def api_middleware(request: web.Request, handler: Any) -> web.StreamRespon
                 await asyncio.sleep(rule.delay)
             error = rule.error()
             if error is not None:
+                record.injected = True
                 raise error
         response: web.StreamResponse = await handler(request)
     except ApiError as exc:

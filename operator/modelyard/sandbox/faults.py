@@ -43,6 +43,7 @@ class RequestRecord:
     content_type: str = ""  # of the body: tells a merge patch from a JSON patch of the same client
     body_digest: str = ""  # sha256 of the body, 12 hex digits: a retry sends the same bytes, another write not
     body_keys: str = ""  # top-level keys of a JSON object body ("metadata,status"), or "[ops]" for a JSON patch
+    injected: bool = False  # answered by a fault rule's error, not by the store (tells an injected 409 from a real one)
 
     @property
     def is_write(self) -> bool:

@@ -12,6 +12,7 @@ from modelyard.controller.modelversion import (
     NUDGE_ATTEMPTS,
     RegistryIndexes,
     affected_modelversions,
+    calculate_decision,
     nudge_modelversions,
     nudge_siblings,
     reconcile_modelversion,
@@ -37,7 +38,7 @@ class FakeKube:
             self.times -= 1
             raise self.fail
         self.calls.append(("patch", name, body, subresource))
-        return {}
+        return {"metadata": {"resourceVersion": str(int(body["metadata"].get("resourceVersion", "7")) + 1)}}
 
     async def get_or_none(self, ref: Ref, namespace: str | None, name: str) -> dict[str, Any] | None:
         self.calls.append(("get", name, None, None))
@@ -66,19 +67,54 @@ def build(mvs: list[dict[str, Any]], isvcs: list[dict[str, Any]]) -> RegistryInd
     return RegistryIndexes(versions, usages, bodies, holders)
 
 
-async def test_reconcile_posts_event_and_returns_status_leaving_the_finalizer_to_the_handler() -> None:
+def settled_status(body: dict[str, Any], indexes: RegistryIndexes) -> dict[str, Any]:
+    """The status a first reconcile writes (its decision, no I/O)."""
+    return calculate_decision(body, indexes, NOW).status
+
+
+async def test_first_reconcile_protects_then_writes_the_status_then_posts_events() -> None:
     kube = FakeKube()
-    body = mv_body(finalizers=[])
-    patch = await reconcile_modelversion(kube, body, build([body], []), NOW)  # type: ignore[arg-type]
-    assert patch["phase"] == "Ready"
-    assert [c[0] for c in kube.calls] == ["create"]  # no separate finalizer PATCH to race kopf's own
+    body = mv_body(finalizers=["modelyard.io/finalizer"])
+    assert await reconcile_modelversion(kube, body, build([body], []), NOW) == 1  # type: ignore[arg-type]
+    assert [(c[0], c[3]) for c in kube.calls] == [("patch", None), ("patch", "status"), ("create", None)]
+    protect, status = kube.calls[0][2], kube.calls[1][2]
+    assert protect["metadata"] == {"finalizers": ["modelyard.io/finalizer", "modelyard.io/protection"],
+                                   "resourceVersion": "7"}
+    assert status["metadata"] == {"resourceVersion": "8"}  # the version the finalizer patch made
+    assert status["status"]["phase"] == "Ready"
 
 
 async def test_settled_reconcile_makes_no_call() -> None:
     kube = FakeKube()
     body = mv_body()
-    body["status"] = await reconcile_modelversion(FakeKube(), body, build([body], []), NOW)  # type: ignore[arg-type]
-    assert await reconcile_modelversion(kube, body, build([body], []), NOW) == {}  # type: ignore[arg-type]
+    body["status"] = settled_status(body, build([body], []))
+    assert await reconcile_modelversion(kube, body, build([body], []), NOW) == 0  # type: ignore[arg-type]
+    assert kube.calls == []
+
+
+@pytest.mark.parametrize(
+    ("attempts", "fails", "written", "reads"),
+    [(1, 1, 0, 0), (3, 1, 1, 1), (3, 100, 0, 2)],
+    ids=["timer-leaves-a-conflict-to-its-next-tick", "handler-decides-again-from-a-fresh-read",
+         "handler-gives-up-after-its-attempts"],
+)
+async def test_a_lost_status_write_is_decided_again_or_left_to_the_next_tick(
+        attempts: int, fails: int, written: int, reads: int) -> None:
+    body = mv_body()
+    kube = FakeKube(fail=ApiError(409, "Conflict", "changed"), times=fails, fresh=mv_body())
+    got = await reconcile_modelversion(kube, body, build([body], []), NOW, attempts=attempts)  # type: ignore[arg-type]
+    assert (got, sum(1 for c in kube.calls if c[0] == "get")) == (written, reads)
+    assert len([c for c in kube.calls if c[0] == "create"]) == written  # Events only after a write that landed
+
+
+async def test_a_refused_protection_patch_writes_nothing_else() -> None:
+    class Refusing(FakeKube):
+        async def patch(self, ref: Ref, namespace: str | None, name: str, body: Any, *,
+                        subresource: str | None = None, **_: Any) -> dict[str, Any]:
+            raise ApiError(409, "Conflict", "changed")
+    kube = Refusing()
+    body = mv_body(finalizers=[])
+    assert await reconcile_modelversion(kube, body, build([body], []), NOW, attempts=1) == 0  # type: ignore[arg-type]
     assert kube.calls == []
 
 
@@ -96,7 +132,7 @@ async def test_nudge_releases_a_held_version_when_the_service_moves_on() -> None
 
 async def test_nudge_writes_status_with_a_precondition() -> None:
     body = mv_body()
-    body["status"] = await reconcile_modelversion(FakeKube(), body, build([body], []), NOW)  # type: ignore[arg-type]
+    body["status"] = settled_status(body, build([body], []))
     serving = isvc_body(status={"stable": {"modelVersion": "iris-v1"}})
     kube = FakeKube()
     assert await nudge_modelversions(kube, serving, build([body], [serving]), NOW) == 1  # type: ignore[arg-type]
@@ -107,7 +143,7 @@ async def test_nudge_writes_status_with_a_precondition() -> None:
 
 @pytest.mark.parametrize(
     ("status", "times", "fresh", "written", "reads"),
-    [(409, 1, {"resourceVersion": "8"}, 1, 1), (409, 100, {"resourceVersion": "8"}, 0, NUDGE_ATTEMPTS),
+    [(409, 1, {"resourceVersion": "8"}, 1, 1), (409, 100, {"resourceVersion": "8"}, 0, NUDGE_ATTEMPTS - 1),
      (409, 1, None, 0, 1), (404, 1, None, 0, 0)],
     ids=["conflict-decides-again-from-a-fresh-read", "keeps-conflicting-gives-up", "conflict-then-gone", "gone"],
 )
@@ -140,7 +176,7 @@ async def test_nudge_siblings_writes_what_a_new_version_changes(
         keep_last: int | None, deleted: bool, expected: list[str]) -> None:
     old = [mv_body(f"iris-v{i}", version=f"v{i}", created=f"2026-01-0{i}T00:00:00Z") for i in (1, 2)]
     for b in old:
-        b["status"] = await reconcile_modelversion(FakeKube(), b, build(old, []), NOW)  # type: ignore[arg-type]
+        b["status"] = settled_status(b, build(old, []))
     new = mv_body("iris-v3", version="v3", created="2026-01-03T00:00:00Z")
     if keep_last is not None:
         new["spec"]["retention"] = {"keepLast": keep_last}

@@ -6,14 +6,26 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import kopf
 import pytest
 
+from modelyard.config import Settings
 from modelyard.controller.common import status_patch
 from modelyard.controller.modelversion import RegistryIndexes, calculate_decision
 from modelyard.core.actions import Decision, EmitEvent, Patch
-from modelyard.core.modelversion import is_settled, releases, should_add_protection
+from modelyard.core.modelversion import (
+    KOPF_FINALIZER,
+    PROTECTION_FINALIZER,
+    calculate_protection_patch,
+    calculate_status_write,
+    is_settled,
+    releases,
+    should_add_protection,
+    should_wait_for_kopf,
+)
 from modelyard.core.registry import record_from_body
 from modelyard.core.registry_usage import usages_from_inferenceservice
+from modelyard.handlers.startup import configure_kopf
 from tests.unit.registry.helpers import DIGEST, OTHER_DIGEST, isvc_body, mv_body
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -60,9 +72,54 @@ def test_new_version_is_protected_registered_and_ready() -> None:
     assert d.status["phase"] == "Ready"
     assert conds(d.status) == {"Ready": ("True", "Registered"), "ArtifactVerified": ("Unknown", "NotYetLoaded")}
     assert d.status["observedGeneration"] == 1 and d.status["headlineMetric"] == "accuracy=0.95"
-    assert [a for a in d.actions if isinstance(a, Patch)] == []  # the handler adds the finalizer in kopf's patch
+    assert [a for a in d.actions if isinstance(a, Patch)] == []  # the controller adds the finalizer before the status
     assert should_add_protection(mv_body(finalizers=[])["metadata"])
     assert events(d) == ["Registered"]
+
+
+@pytest.mark.parametrize(
+    ("meta", "expected"),
+    [({"resourceVersion": "9", "finalizers": [KOPF_FINALIZER]}, {"finalizers": [KOPF_FINALIZER, PROTECTION_FINALIZER],
+                                                                 "resourceVersion": "9"}),
+     ({"resourceVersion": "9", "finalizers": ["user/x", KOPF_FINALIZER]},
+      {"finalizers": ["user/x", KOPF_FINALIZER, PROTECTION_FINALIZER], "resourceVersion": "9"}),
+     ({"finalizers": [KOPF_FINALIZER]}, {"finalizers": [KOPF_FINALIZER, PROTECTION_FINALIZER]}),
+     ({"resourceVersion": "7"}, None),
+     ({"resourceVersion": "7", "finalizers": [KOPF_FINALIZER, PROTECTION_FINALIZER]}, None),
+     ({"resourceVersion": "7", "finalizers": [KOPF_FINALIZER], "deletionTimestamp": "2026-02-01T00:00:00Z"}, None)],
+    ids=["after-kopfs-own-with-the-version-read", "keeps-every-other-finalizer", "no-version-known-no-precondition",
+         "kopf-has-not-taken-it-in-yet", "already-protected", "never-while-deleting"],
+)
+def test_protection_patch_keeps_every_finalizer_and_the_version_it_read(
+        meta: dict[str, Any], expected: dict[str, Any] | None) -> None:
+    patch = calculate_protection_patch(meta)
+    assert (patch["metadata"] if patch is not None else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("meta", "wait"),
+    [({}, True), ({"finalizers": [PROTECTION_FINALIZER]}, True), ({"finalizers": [KOPF_FINALIZER]}, False),
+     ({"deletionTimestamp": "2026-02-01T00:00:00Z"}, False)],
+    ids=["new-object", "ours-without-kopfs", "taken-in", "deleting-is-always-ours-to-release"],
+)
+def test_the_timer_waits_until_kopf_has_taken_the_object_in(meta: dict[str, Any], wait: bool) -> None:
+    assert should_wait_for_kopf(meta) is wait
+
+
+def test_kopfs_finalizer_is_the_one_startup_configures() -> None:
+    settings = kopf.OperatorSettings()
+    configure_kopf(settings, Settings.from_env())
+    assert settings.persistence.finalizer == KOPF_FINALIZER
+
+
+@pytest.mark.parametrize(
+    ("meta", "precondition"),
+    [({"resourceVersion": "12"}, {"resourceVersion": "12"}), ({}, {})],
+    ids=["decided-from-a-version", "no-version-known"],
+)
+def test_status_write_carries_the_version_it_was_decided_from(
+        meta: dict[str, Any], precondition: dict[str, Any]) -> None:
+    assert calculate_status_write(meta, {"phase": "Ready"}) == {"metadata": precondition, "status": {"phase": "Ready"}}
 
 
 @pytest.mark.parametrize(
