@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 import aiohttp
@@ -20,6 +20,7 @@ from modelyard.adapters.kube import ApiError, Connection, KubeClient, Ref
 JsonDict = dict[str, Any]
 Key = tuple[str, str]
 Listener = Callable[[str, JsonDict], None]
+IndexFn = Callable[[JsonDict], "Iterable[Hashable]"]
 log = logging.getLogger(__name__)
 
 
@@ -46,21 +47,59 @@ class Informer:
         self.synced = asyncio.Event()
         self._kube, self._conn, self._timeout = kube, conn, watch_timeout
         self._listeners: list[Listener] = []
+        # Indexes, as client-go's Indexers: name -> value -> the cached objects it names (by key).
+        self._index_fns: dict[str, IndexFn] = {"namespace": lambda o: (key_of(o)[0],)}
+        self._indexes: dict[str, dict[Hashable, dict[Key, JsonDict]]] = {"namespace": {}}
 
     def listen(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
+    def add_index(self, name: str, fn: IndexFn) -> None:
+        """Index the cache by ``fn(obj)`` (any number of values per object); look up with :meth:`indexed`."""
+        self._index_fns[name], self._indexes[name] = fn, {}
+        for key, obj in self.cache.items():
+            self._index(name, key, obj)
+
+    def indexed(self, name: str, value: Hashable) -> list[JsonDict]:
+        return list(self._indexes[name].get(value, {}).values())
+
     def items(self, namespace: str | None = None) -> list[JsonDict]:
-        return [o for (ns, _), o in self.cache.items() if namespace is None or ns == namespace]
+        if namespace is None:
+            return list(self.cache.values())
+        return self.indexed("namespace", namespace)
 
     def store(self, obj: JsonDict) -> None:
         """Take a write's answer into the cache at once (unless the cache already holds a newer one)."""
         old = self.cache.get(key_of(obj))
         if old is None or _rv(obj) >= _rv(old):
-            self.cache[key_of(obj)] = obj
+            self._put(key_of(obj), obj)
 
     def forget(self, key: Key) -> None:
-        self.cache.pop(key, None)
+        self._drop(key)
+
+    def _put(self, key: Key, obj: JsonDict) -> None:
+        self._drop(key)
+        self.cache[key] = obj
+        for name in self._index_fns:
+            self._index(name, key, obj)
+
+    def _drop(self, key: Key) -> None:
+        old = self.cache.pop(key, None)
+        if old is None:
+            return
+        for name, fn in self._index_fns.items():
+            table = self._indexes[name]
+            for value in fn(old):
+                bucket = table.get(value)
+                if bucket is not None:
+                    bucket.pop(key, None)
+                    if not bucket:
+                        del table[value]
+
+    def _index(self, name: str, key: Key, obj: JsonDict) -> None:
+        table = self._indexes[name]
+        for value in self._index_fns[name](obj):
+            table.setdefault(value, {})[key] = obj
 
     async def run(self) -> None:
         """List, then watch from the list's resourceVersion; relist on 410; retry errors with backoff."""
@@ -83,7 +122,10 @@ class Informer:
         answer = await self._kube.request("GET", self.ref.path())
         fresh = {key_of(o): o for o in answer.get("items", [])}
         gone = [self.cache[k] for k in self.cache if k not in fresh]
-        self.cache = fresh
+        for key in list(self.cache):
+            self._drop(key)
+        for key, obj in fresh.items():
+            self._put(key, obj)
         for obj in gone:
             self._emit("DELETED", obj)
         for obj in fresh.values():
@@ -117,9 +159,9 @@ class Informer:
         if kind == "BOOKMARK":
             return new_rv
         if kind == "DELETED":
-            self.cache.pop(key_of(obj), None)
+            self._drop(key_of(obj))
         else:
-            self.cache[key_of(obj)] = obj
+            self._put(key_of(obj), obj)
         self._emit(kind, obj)
         return new_rv
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from modelyard.adapters.kube import DEPLOYMENTS, JOBS, MERGE, PODS, REPLICASETS, Ref
 from modelyard.sandbox.controllers.base import Controller, Informers, now
-from modelyard.sandbox.controllers.common import owned_by
+from modelyard.sandbox.controllers.common import controller_uid, owned_by
 from modelyard.sandbox.controllers.deployments import REVISION, calculate_deployment
-from modelyard.sandbox.controllers.endpoints import build_endpoints, same_endpoints
+from modelyard.sandbox.controllers.endpoints import build_endpoints, same_endpoints, selects
 from modelyard.sandbox.controllers.informer import Key
 from modelyard.sandbox.controllers.jobs import calculate_job
 from modelyard.sandbox.controllers.replicasets import calculate_replicaset
@@ -27,6 +27,7 @@ class OwnedController(Controller):
     def __init__(self, informers: Informers, *, resync: float = 5.0) -> None:
         super().__init__(informers, resync=resync)
         informers[self.child].listen(self._on_child)
+        informers[self.child].add_index("controller", lambda o: (controller_uid(o),))
 
     def _on_child(self, _kind: str, obj: JsonDict) -> None:
         md = obj.get("metadata", {})
@@ -39,7 +40,7 @@ class OwnedController(Controller):
         return None if obj is None or obj["metadata"].get("deletionTimestamp") else obj
 
     def children(self, owner: JsonDict) -> list[JsonDict]:
-        return owned_by(self.informers[self.child].items(owner["metadata"].get("namespace") or ""), owner)
+        return owned_by(self.informers[self.child].indexed("controller", owner["metadata"].get("uid")), owner)
 
 
 class JobController(OwnedController):
@@ -112,11 +113,16 @@ class EndpointsController(Controller):
         super().__init__(informers, resync=resync)
         informers[PODS].listen(self._on_pod)
         informers[ENDPOINTS].listen(lambda _kind, ep: None)  # registers the informer
+        informers[PODS].add_index("label", _labels_of)
+        self.cache.add_index("selector", _selector_of)
 
     def _on_pod(self, _kind: str, pod: JsonDict) -> None:
+        """Only the Services that select this pod (found by one of its labels, then checked in full)."""
         ns = pod.get("metadata", {}).get("namespace") or ""
-        for svc in self.cache.items(ns):
-            self.queue.add((ns, svc["metadata"]["name"]))
+        for item in _labels_of(pod):
+            for svc in self.cache.indexed("selector", item):
+                if selects(svc, pod):
+                    self.queue.add((ns, svc["metadata"]["name"]))
 
     async def reconcile(self, key: Key) -> float | None:
         service = self.cache.cache.get(key)
@@ -125,7 +131,9 @@ class EndpointsController(Controller):
             if current is not None and not current["metadata"].get("ownerReferences"):
                 await self.delete(ENDPOINTS, *key)
             return None
-        wanted = build_endpoints(service, self.informers[PODS].items(key[0]))
+        selector = sorted(((service.get("spec") or {}).get("selector") or {}).items())
+        pods = self.informers[PODS].indexed("label", (key[0], *selector[0])) if selector else []
+        wanted = build_endpoints(service, pods)
         if wanted is None or same_endpoints(current, wanted):
             return None
         if current is None:
@@ -135,3 +143,13 @@ class EndpointsController(Controller):
                                            "metadata": {"labels": wanted["metadata"]["labels"]}})
             self.informers[ENDPOINTS].store(answer)
         return None
+
+
+def _labels_of(obj: JsonDict) -> list[tuple[str, str, str]]:
+    md = obj.get("metadata") or {}
+    return [(md.get("namespace") or "", k, v) for k, v in (md.get("labels") or {}).items()]
+
+
+def _selector_of(service: JsonDict) -> list[tuple[str, str, str]]:
+    ns = (service.get("metadata") or {}).get("namespace") or ""
+    return [(ns, k, v) for k, v in ((service.get("spec") or {}).get("selector") or {}).items()]
