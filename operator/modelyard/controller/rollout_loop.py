@@ -98,7 +98,7 @@ async def run_loop(
                 result = await do_pass()
             except ApiError as e:
                 failures += 1
-                delay = timing.floor if e.conflict and failures < 3 else backoff(failures, timing)
+                delay = conflict_backoff(failures, timing) if e.conflict else backoff(failures, timing)
                 logger.warning("InferenceService %s/%s: pass failed (%s), again in %.1fs", namespace, name, e, delay)
             except Exception:
                 failures += 1
@@ -115,6 +115,12 @@ async def run_loop(
             await sleep(wake, stopped, delay)
     finally:
         wakeups.unregister(key)
+
+
+def conflict_backoff(failures: int, timing: Timing) -> float:
+    """After a 409 someone else wrote in between: decide again soon on a fresh read (0.1, 0.2, 0.4 s...),
+    never later than the poll interval."""
+    return float(min(timing.poll, 0.1 * 2 ** max(0, failures - 1)))
 
 
 def backoff(failures: int, timing: Timing) -> float:

@@ -48,7 +48,7 @@ async def rollout(memo: Any, stopped: kopf.DaemonStopped, namespace: str | None,
 
 
 @kopf.on.event(*RESOURCE)
-def service_changed(body: kopf.Body, type: str | None, memo: Any, namespace: str | None, name: str,
+async def service_changed(body: kopf.Body, type: str | None, memo: Any, namespace: str | None, name: str,
                     **_: Any) -> None:
     ns = namespace or ""  # a new generation or command wakes the loop; its own status writes do not
     memo.wakeups.poke_if_changed(service_source(ns, name), calculate_service_signal(body, type),
@@ -56,7 +56,7 @@ def service_changed(body: kopf.Body, type: str | None, memo: Any, namespace: str
 
 
 @kopf.on.event("apps", "v1", "deployments", labels={LABEL_INFERENCESERVICE: kopf.PRESENT})
-def deployment_changed(body: kopf.Body, type: str | None, labels: kopf.Labels, memo: Any, namespace: str | None,
+async def deployment_changed(body: kopf.Body, type: str | None, labels: kopf.Labels, memo: Any, namespace: str | None,
                        name: str, **_: Any) -> None:
     ns = namespace or ""
     memo.wakeups.poke_if_changed(f"deployment:{ns}/{name}", calculate_deployment_signal(body, type),
@@ -64,7 +64,7 @@ def deployment_changed(body: kopf.Body, type: str | None, labels: kopf.Labels, m
 
 
 @kopf.on.event(*MODELVERSIONS)
-def modelversion_changed(body: kopf.Body, type: str | None, spec: kopf.Spec, memo: Any, namespace: str | None,
+async def modelversion_changed(body: kopf.Body, type: str | None, spec: kopf.Spec, memo: Any, namespace: str | None,
                          name: str, **_: Any) -> None:
     ns, model = namespace or "", spec.get("model")
     topics = [version_topic(ns, name), *([model_topic(ns, model)] if isinstance(model, str) else [])]

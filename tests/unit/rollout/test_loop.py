@@ -10,7 +10,7 @@ import pytest
 
 from modelyard.adapters.kube import ApiError
 from modelyard.controller.inferenceservice import Deps, Pass
-from modelyard.controller.rollout_loop import Timing, backoff, run_loop, write_status
+from modelyard.controller.rollout_loop import Timing, backoff, conflict_backoff, run_loop, write_status
 from modelyard.controller.wakeups import Wakeups, model_topic, service_topic
 
 FAST = Timing(poll=5.0, drift=60.0, floor=0.0, retry_max=30.0)
@@ -108,10 +108,11 @@ async def test_a_failing_pass_is_retried_and_never_ends_the_loop() -> None:
     await asyncio.wait_for(task, DEADLINE)
 
 
-@pytest.mark.parametrize(("failures", "expected"), [(1, 1.0), (2, 2.0), (3, 4.0), (10, 30.0)],
+@pytest.mark.parametrize(("failures", "expected", "after_conflict"),
+                         [(1, 1.0, 0.1), (2, 2.0, 0.2), (3, 4.0, 0.4), (10, 30.0, 5.0)],
                          ids=["first", "second", "third", "capped"])
-def test_backoff(failures: int, expected: float) -> None:
-    assert backoff(failures, FAST) == expected
+def test_backoff(failures: int, expected: float, after_conflict: float) -> None:
+    assert (backoff(failures, FAST), conflict_backoff(failures, FAST)) == (expected, after_conflict)
 
 
 def test_resubscribing_replaces_the_topics() -> None:
