@@ -36,7 +36,8 @@ async def test_standby_takes_over_within_the_peering_lifetime_without_double_act
     sb = sandbox_cluster
     await sb.kube.create(PEERINGS, None, {"apiVersion": "kopf.dev/v1", "kind": "ClusterKopfPeering",
                                           "metadata": {"name": "modelyard"}})
-    env = {"MODELYARD_PEERING_LIFETIME": str(LIFETIME)}
+    # DEBUG keeps kopf's per-handler "succeeded" lines (dropped at INFO), which tell who handled what.
+    env = {"MODELYARD_PEERING_LIFETIME": str(LIFETIME), "MODELYARD_LOG_LEVEL": "DEBUG"}
     active = OperatorProcess(sb.kubeconfig, tmp_path / "active.log", peering="modelyard", priority=100, env=env)
     standby = OperatorProcess(sb.kubeconfig, tmp_path / "standby.log", peering="modelyard", priority=50, env=env)
     try:
