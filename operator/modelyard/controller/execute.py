@@ -69,6 +69,7 @@ async def post_event(kube: KubeClient, owner: Mapping[str, Any], event: EmitEven
     }
     try:
         await kube.create(EVENTS, meta.get("namespace"), body)
+        logger.info("%s %s: %s", event.type, event.reason, event.message)  # the decision, in the log too
     except ApiError as e:
         if event.key and e.conflict:
             return  # posted before, by a reconcile that decided the same transition
