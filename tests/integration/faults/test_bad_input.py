@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import os
+import zlib
 from collections import Counter
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -54,7 +55,7 @@ def mutate(body: dict[str, Any], path: tuple[Any, ...], how: str, value: Any) ->
     if how == "delete" and isinstance(parent, dict):
         del parent[last]
     elif how == "unknown-key" and isinstance(parent, dict):
-        parent[f"unknown{abs(hash(str(value))) % 1000}"] = value
+        parent[f"unknown{zlib.crc32(repr(value).encode()) % 1000}"] = value  # stable across processes
     else:
         parent[last] = value
     return body
