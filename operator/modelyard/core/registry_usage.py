@@ -193,3 +193,11 @@ def recorded_holders(body: Mapping[str, Any]) -> list[str]:
     held = [n for n in _list(status.get("heldBy")) if isinstance(n, str)]
     served = [e.get("inferenceService") for e in _dicts(status.get("servedBy"))]
     return sorted({n for n in [*held, *served] if isinstance(n, str) and n})
+
+
+def calculate_usage_signal(body: Mapping[str, Any], event_type: str | None) -> tuple[tuple[str, Usage], ...] | None:
+    """What the ModelVersions learn from one InferenceService event: its usages, in a comparable form.
+    None when the service is gone (its versions must hear of that)."""
+    if event_type == "DELETED":
+        return None
+    return tuple(sorted(usages_from_inferenceservice(body).items()))

@@ -45,6 +45,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     configure_kopf(settings, ours)
     memo.kube = KubeClient(connection_from_environment())
     memo.wakeups = Wakeups()  # shared by every object's memo (a shallow copy of this one)
+    memo.usages_seen = {}  # InferenceService uid -> the usages its last nudge told the ModelVersions
     memo.metrics_server = serve_metrics(ours.metrics_port) if ours.metrics_port else None
 
 

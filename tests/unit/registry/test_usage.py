@@ -6,7 +6,12 @@ from typing import Any
 
 import pytest
 
-from modelyard.core.registry_usage import Usage, recorded_holders, usages_from_inferenceservice
+from modelyard.core.registry_usage import (
+    Usage,
+    calculate_usage_signal,
+    recorded_holders,
+    usages_from_inferenceservice,
+)
 from tests.unit.registry.helpers import DIGEST, isvc_body
 
 
@@ -95,3 +100,21 @@ def test_recorded_holders_ignores_garbage() -> None:
     assert recorded_holders({"status": {"heldBy": ["a", 3], "servedBy": [{"inferenceService": "b"}, "x"]}}) == [
         "a", "b"]
     assert recorded_holders({}) == []
+
+
+SERVING = {"metadata": {"name": "web", "generation": 3},
+           "status": {"stable": {"modelVersion": "v1", "digest": "sha256:ab", "verified": True}, "phase": "Healthy"}}
+
+
+@pytest.mark.parametrize(("after", "event", "nudges"), [
+    ({**SERVING, "status": {**SERVING["status"], "phase": "Progressing", "message": "x"}}, "MODIFIED", False),
+    ({**SERVING, "metadata": {"name": "web", "generation": 4}}, "MODIFIED", False),
+    ({**SERVING, "status": {**SERVING["status"], "canary": {"modelVersion": "v2"}}}, "MODIFIED", True),
+    ({**SERVING, "status": {**SERVING["status"], "rejected": ["v2"]}}, "MODIFIED", True),
+    (SERVING, "DELETED", True),
+], ids=["own-phase-and-message", "spec-change-alone", "new-canary", "rejection", "deleted"])
+def test_an_inferenceservice_event_nudges_versions_only_when_its_usage_changed(
+        after: dict[str, Any], event: str, nudges: bool) -> None:
+    before = calculate_usage_signal(SERVING, "ADDED")
+    now = calculate_usage_signal(after, event)
+    assert (now is None or now != before) is nudges
