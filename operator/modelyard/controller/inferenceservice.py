@@ -8,7 +8,7 @@ import json
 import logging
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from modelyard.adapters.kube import DEPLOYMENTS, MODELVERSIONS, PODS, KubeClient
@@ -84,16 +84,13 @@ class Seen:
     new_generation: bool = False  # the spec changed since the status was written
 
 
-#: How often an unsettled service is looked at when no event wakes it (``MODELYARD_RESYNC_SECONDS``).
-POLL = timedelta(seconds=5)
-
-
 @dataclass(frozen=True)
 class Pass:
     """What one reconcile wrote to its children and wants written to its status, and when it is due next."""
 
     patch: dict[str, Any]  # the status merge patch ({} when nothing changed)
     next_pass: datetime | None = None  # None: nothing due until something changes
+    settled: bool = True  # unsettled: looked at again within the poll interval
     topics: tuple[str, ...] = ()  # what to be woken by (controller.wakeups)
     events: tuple[EmitEvent, ...] = ()  # to post once the status is written (never for a refused write)
     signal: Hashable = None  # what the pass read of the object itself (core.rollout_timing)
@@ -106,13 +103,13 @@ async def reconcile_inferenceservice(body: dict[str, Any], deps: Deps, now: date
     return result.patch
 
 
-async def run_pass(body: dict[str, Any], deps: Deps, now: datetime, poll: timedelta = POLL) -> Pass:
+async def run_pass(body: dict[str, Any], deps: Deps, now: datetime) -> Pass:
     """observe -> decide -> converge the children; the status patch, the events, the next due time."""
     meta = body["metadata"]
     own = service_topic(meta.get("namespace", ""), short_name(meta["name"]))
     obj, problem = parse(InferenceService, body)
     if obj is None or problem is not None:
-        return Pass(calculate_first_status(InferenceService, body, now), None, (own,))
+        return Pass(calculate_first_status(InferenceService, body, now), None, True, (own,))
     seen = await observe(deps, body, obj.spec, obj.status, now)
     decision = decide_rollout(obj.spec, obj.status, seen.core, now)
     record_rollout(meta, obj.status, decision.status, obj.spec.analysis.metrics, seen.core.measurements)
@@ -120,8 +117,8 @@ async def run_pass(body: dict[str, Any], deps: Deps, now: datetime, poll: timede
     await apply_routing(deps, body, obj.spec, decision.status)
     desired = seen.core.desired.name if seen.core.desired else None
     settled = is_settled(obj.spec, decision.status, meta.get("generation"), desired)
-    next_pass = calculate_next_pass(obj.spec, decision.status, now, settled=settled, poll=poll)
-    return Pass(status_patch(body, decision.status.to_wire()), next_pass,
+    next_pass = calculate_next_pass(obj.spec, decision.status, now)
+    return Pass(status_patch(body, decision.status.to_wire()), next_pass, settled,
                 (own, *calculate_topics(meta.get("namespace", ""), obj.spec)), tuple(decision.events))
 
 

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from modelyard.adapters.kube import INFERENCESERVICES, ApiError
@@ -45,7 +45,7 @@ class Timing:
     retry_max: float = 30.0  # the longest back-off after failed passes
 
 
-async def reconcile_fresh(deps: Deps, namespace: str, name: str, uid: str, poll: float) -> Pass | None:
+async def reconcile_fresh(deps: Deps, namespace: str, name: str, uid: str) -> Pass | None:
     """One pass on the InferenceService as stored now; writes its status. None when it is gone (or is another
     object of the same name, or being deleted): the loop ends."""
     body = await deps.kube.get_or_none(INFERENCESERVICES, namespace, name)
@@ -53,7 +53,7 @@ async def reconcile_fresh(deps: Deps, namespace: str, name: str, uid: str, poll:
     if body is None or meta.get("uid") != uid or meta.get("deletionTimestamp"):
         return None
     now = utcnow()
-    result = replace(await run_pass(body, deps, now, timedelta(seconds=poll)), signal=calculate_service_signal(body))
+    result = replace(await run_pass(body, deps, now), signal=calculate_service_signal(body))
     if result.patch:
         await write_status(deps, body, result.patch)
     await execute(deps.kube, body, result.events, now)
@@ -89,7 +89,7 @@ async def run_loop(
     key = (namespace, short_name(name))
     wake = wakeups.register(key)
     wakeups.subscribe(key, (service_topic(*key),))
-    do_pass = one_pass or (lambda: reconcile_fresh(deps, namespace, name, uid, timing.poll))
+    do_pass = one_pass or (lambda: reconcile_fresh(deps, namespace, name, uid))
     failures = 0
     try:
         while not stopped:
@@ -111,7 +111,8 @@ async def run_loop(
                 wakeups.subscribe(key, result.topics)
                 if result.signal is not None:
                     wakeups.remember(service_source(namespace, name), result.signal)
-                delay = calculate_delay(result.next_pass, datetime.now(UTC), floor=timing.floor, ceiling=timing.drift)
+                delay = calculate_delay(result.next_pass, datetime.now(UTC), floor=timing.floor,
+                                        ceiling=timing.drift if result.settled else timing.poll)
             await sleep(wake, stopped, delay)
     finally:
         wakeups.unregister(key)

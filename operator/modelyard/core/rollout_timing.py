@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from modelyard.api.inferenceservice import InferenceServiceSpec, InferenceServiceStatus
@@ -20,16 +20,11 @@ from modelyard.core.rollout_summary import ABORT, PROMOTE
 from modelyard.core.steps import parse_duration
 
 
-def calculate_next_pass(
-    spec: InferenceServiceSpec, status: InferenceServiceStatus, now: datetime, *, settled: bool, poll: timedelta
-) -> datetime | None:
+def calculate_next_pass(spec: InferenceServiceSpec, status: InferenceServiceStatus, now: datetime) -> datetime | None:
     """The earliest instant after ``now`` something in ``status`` is due (what was due by ``now`` was decided
-    by the pass that computed this); no later than ``now + poll`` while unsettled. None: nothing is due
-    until something changes."""
+    by the pass that computed this). None: nothing is due until something changes."""
     due = [d for d in (*_analysis_due(spec, status), *_step_due(spec, status),
                        *(r.scale_down_at for r in status.retiring)) if d > now]
-    if not settled:
-        due.append(now + poll)
     return min(due) if due else None
 
 
@@ -60,7 +55,9 @@ def _step_due(spec: InferenceServiceSpec, status: InferenceServiceStatus) -> lis
 
 def calculate_delay(next_pass: datetime | None, now: datetime, *, floor: float, ceiling: float) -> float:
     """Seconds to wait for ``next_pass`` (real clock ``now``): at least ``floor`` (never a busy loop), at most
-    ``ceiling`` (the drift check of a settled service)."""
+    ``ceiling`` (the poll of an unsettled service, the drift check of a settled one). The ceiling is counted
+    on the real clock: decisions see whole seconds, and a poll added to a truncated ``now`` could already
+    be past (a busy loop with sub-second polls)."""
     if next_pass is None:
         return ceiling
     return max(floor, min(ceiling, (next_pass - now).total_seconds()))

@@ -41,7 +41,7 @@ async def rollout(memo: Any, stopped: kopf.DaemonStopped, namespace: str | None,
 
     @instrumented("inferenceservice")
     async def one_pass(body: Any) -> Any:
-        return await reconcile_fresh(deps, ns, name, uid, TIMING.poll)
+        return await reconcile_fresh(deps, ns, name, uid)
 
     await run_loop(deps, ns, name, uid, wakeups=memo.wakeups, stopped=stopped, timing=TIMING,
                    one_pass=lambda: one_pass(body=kw["body"]))

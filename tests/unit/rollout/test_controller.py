@@ -206,9 +206,9 @@ async def test_tracked_model_picks_up_a_new_version_on_its_own() -> None:
     h.version("iris-v1")
     await h.tick()
     assert h.status.stable is not None and h.status.stable.model_version == "iris-v1"
-    assert h.last.next_pass is not None, "pods not ready yet: looked at again"
+    assert not h.last.settled, "pods not ready yet: looked at again within the poll"
     await h.tick(1)
-    assert h.status.phase == "Healthy" and h.last.next_pass is None, "settled: nothing due"
+    assert h.status.phase == "Healthy" and h.last.settled and h.last.next_pass is None, "settled: nothing due"
     assert model_topic(NS, "iris") in h.last.topics, "woken by a new version of its model"
     h.version("iris-v2", day=2)
     await h.tick(1)
@@ -220,7 +220,7 @@ async def test_invalid_spec_is_stalled_naming_the_field() -> None:
     patch = await h.tick()
     stalled = next(c for c in patch["conditions"] if c["type"] == "Stalled")
     assert stalled["reason"] == "InvalidSpec" and "spec.rollout.steps.0" in stalled["message"]
-    assert h.last.next_pass is None, "nothing due until the spec changes"
+    assert h.last.settled and h.last.next_pass is None, "nothing due until the spec changes"
 
 
 @pytest.mark.parametrize("stop_after", range(1, 7), ids=lambda n: f"restart-after-{n}-ticks")

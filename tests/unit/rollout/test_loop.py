@@ -41,7 +41,7 @@ class Script:
     async def __call__(self) -> Pass | None:
         self.calls += 1
         self.called.set()
-        result = self.results.pop(0) if self.results else Pass({}, None, ())
+        result = self.results.pop(0) if self.results else Pass({}, None, True, ())
         if isinstance(result, Exception):
             raise result
         return cast(Pass | None, result)
@@ -65,7 +65,7 @@ def start(script: Script, wakeups: Wakeups, stopped: Flag, timing: Timing = FAST
 
 async def test_a_settled_service_sleeps_until_poked_by_a_topic_it_reads() -> None:
     wakeups, stopped = Wakeups(), Flag()
-    script = Script(Pass({}, None, (service_topic("ml", "iris"), model_topic("ml", "iris"))))
+    script = Script(Pass({}, None, True, (service_topic("ml", "iris"), model_topic("ml", "iris"))))
     task = start(script, wakeups, stopped)
     await script.next_call()
     await asyncio.sleep(0)
@@ -82,7 +82,7 @@ async def test_a_settled_service_sleeps_until_poked_by_a_topic_it_reads() -> Non
 async def test_a_due_pass_runs_at_its_time_without_any_poke() -> None:
     wakeups, stopped = Wakeups(), Flag()
     soon = datetime.now(UTC) + timedelta(seconds=0.2)
-    script = Script(Pass({}, soon, ()))
+    script = Script(Pass({}, soon, True, ()))
     task = start(script, wakeups, stopped)
     await script.next_call()
     await script.next_call()
@@ -99,7 +99,7 @@ async def test_the_loop_ends_when_its_object_is_gone() -> None:
 
 async def test_a_failing_pass_is_retried_and_never_ends_the_loop() -> None:
     wakeups, stopped = Wakeups(), Flag()
-    script = Script(RuntimeError("boom"), ApiError(409, "Conflict", "stale"), Pass({}, None, ()))
+    script = Script(RuntimeError("boom"), ApiError(409, "Conflict", "stale"), Pass({}, None, True, ()))
     task = start(script, wakeups, stopped, Timing(poll=5.0, drift=60.0, floor=0.0, retry_max=0.0))
     await script.until_calls(3)
     await asyncio.sleep(0)
@@ -163,3 +163,15 @@ async def test_a_conflict_is_written_again_only_when_nothing_the_pass_read_chang
         with pytest.raises(ApiError):
             await write_status(deps, READ, {"phase": "Healthy"})
         assert kube.writes == ["10"], "decided on stale input: decide again, never write it"
+
+
+async def test_an_unsettled_service_is_polled_on_the_real_clock_not_faster() -> None:
+    wakeups, stopped = Wakeups(), Flag()
+    script = Script(*[Pass({}, None, False, ()) for _ in range(10)])
+    task = start(script, wakeups, stopped, Timing(poll=0.2, drift=60.0, floor=0.05, retry_max=30.0))
+    started = asyncio.get_running_loop().time()
+    await script.until_calls(3)
+    elapsed = asyncio.get_running_loop().time() - started
+    stopped.event.set()
+    await asyncio.wait_for(task, DEADLINE)
+    assert elapsed >= 0.35, f"3 passes of an unsettled service in {elapsed:.2f}s: polled faster than 0.2s"

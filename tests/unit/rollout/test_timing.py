@@ -18,7 +18,6 @@ from modelyard.core.rollout_timing import (
 )
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-POLL = timedelta(seconds=5)
 SPEC = InferenceServiceSpec.model_validate({
     "model": {"modelVersion": "v2"},
     "rollout": {"steps": [{"setWeight": 20}, {"pause": {"duration": "90s"}}], "readyDeadline": "10m",
@@ -38,30 +37,31 @@ def status(**fields: Any) -> InferenceServiceStatus:
 CANARY = {"canary": {**SERVED, "modelVersion": "v2"}, "canaryStarted": T0.isoformat(), "stepStarted": T0.isoformat()}
 
 
-@pytest.mark.parametrize(("st", "settled", "now", "expected"), [
-    (status(), True, T0, None),
-    (status(), False, T0, T0 + POLL),
-    (status(retiring=[{"modelVersion": "v0", "scaleDownAt": (T0 + timedelta(seconds=30)).isoformat()}]), True, T0,
+@pytest.mark.parametrize(("st", "now", "expected"), [
+    (status(), T0, None),
+    (status(retiring=[{"modelVersion": "v0", "scaleDownAt": (T0 + timedelta(seconds=30)).isoformat()}]), T0,
      T0 + timedelta(seconds=30)),
-    (status(**CANARY, currentStep=0, analysis={"started": T0.isoformat()}), False, T0, T0 + timedelta(seconds=2)),
+    (status(**CANARY, currentStep=0, analysis={"started": T0.isoformat()}), T0, T0 + timedelta(seconds=2)),
     (status(**CANARY, currentStep=0, analysis={"started": T0.isoformat(), "metrics": [
         {"name": "errors", "last": {"metric": "errors", "verdict": "Successful", "time": T0.isoformat()}}]}),
-     False, T0 + timedelta(seconds=1), T0 + timedelta(seconds=2)),
-    (status(**CANARY, currentStep=0, analysis={"started": T0.isoformat(), "verdict": "Failed"}), False, T0,
-     T0 + POLL),
-    (status(**CANARY, currentStep=1), True, T0 + timedelta(seconds=60), T0 + timedelta(seconds=90)),
-    (status(**CANARY, currentStep=1), True, T0 + timedelta(seconds=90), T0 + timedelta(minutes=10)),
-], ids=["settled-nothing-due", "unsettled-polls", "retiring-scale-down", "first-measurement-after-one-interval",
-        "next-measurement-per-metric", "finished-analysis-is-not-due", "pause-end", "past-instants-are-not-due"])
-def test_next_pass(st: InferenceServiceStatus, settled: bool, now: datetime, expected: datetime | None) -> None:
-    assert calculate_next_pass(SPEC, st, now, settled=settled, poll=POLL) == expected
+     T0 + timedelta(seconds=1), T0 + timedelta(seconds=2)),
+    (status(**CANARY, currentStep=0, analysis={"started": T0.isoformat(), "verdict": "Failed"}), T0,
+     T0 + timedelta(minutes=10)),
+    (status(**CANARY, currentStep=1), T0 + timedelta(seconds=60), T0 + timedelta(seconds=90)),
+    (status(**CANARY, currentStep=1), T0 + timedelta(seconds=90), T0 + timedelta(minutes=10)),
+], ids=["nothing-due", "retiring-scale-down", "first-measurement-after-one-interval",
+        "next-measurement-per-metric", "finished-analysis-only-deadlines", "pause-end", "past-instants-are-not-due"])
+def test_next_pass(st: InferenceServiceStatus, now: datetime, expected: datetime | None) -> None:
+    assert calculate_next_pass(SPEC, st, now) == expected
 
 
-@pytest.mark.parametrize(("due", "expected"), [
-    (None, 300.0), (T0 + timedelta(seconds=3), 3.0), (T0 - timedelta(seconds=3), 0.05), (T0 + timedelta(days=1), 300.0),
-], ids=["nothing-due-drift-check", "due-later", "overdue-floor", "far-away-ceiling"])
-def test_delay(due: datetime | None, expected: float) -> None:
-    assert calculate_delay(due, T0, floor=0.05, ceiling=300.0) == expected
+@pytest.mark.parametrize(("due", "ceiling", "expected"), [
+    (None, 300.0, 300.0), (T0 + timedelta(seconds=3), 300.0, 3.0), (T0 - timedelta(seconds=3), 300.0, 0.05),
+    (T0 + timedelta(days=1), 300.0, 300.0), (None, 0.2, 0.2), (T0 + timedelta(seconds=3), 0.2, 0.2),
+], ids=["nothing-due-drift-check", "due-later", "overdue-floor", "far-away-ceiling", "unsettled-polls",
+        "poll-sooner-than-due"])
+def test_delay(due: datetime | None, ceiling: float, expected: float) -> None:
+    assert calculate_delay(due, T0, floor=0.05, ceiling=ceiling) == expected
 
 
 @pytest.mark.parametrize(("meta", "event", "same"), [
