@@ -41,8 +41,11 @@ def modelversion(name: str, version: str, *, model: str = "iris", keep_last: int
 
 
 def inferenceservice(name: str, model_version: str) -> Body:
+    """A service whose status the test writes (``report_isvc_status``). It pins a version that is never
+    registered, so the real rollout loop waits for it and leaves the served and rejected versions the test
+    wrote alone (pinning ``model_version`` itself, the loop would supersede a canary the test reported)."""
     return {"apiVersion": "modelyard.io/v1alpha1", "kind": "InferenceService", "metadata": {"name": name},
-            "spec": {"model": {"modelVersion": model_version}}}
+            "spec": {"model": {"modelVersion": f"{model_version}-never-registered"}}}
 
 
 def serving(name: str, model_version: str, *, scale_down_delay: str = "300ms",
