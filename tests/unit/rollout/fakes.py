@@ -7,51 +7,21 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from modelyard.adapters.kube import PODS, ApiError, KubeClient, Ref
+from modelyard.adapters.kube import PODS, Ref
 from modelyard.adapters.metrics.base import Target
 from modelyard.api.inferenceservice import AnalysisMetric
 from modelyard.core.measurement import Measurement
+from tests.unit.fake_api import FakeApi, merge
+
+__all__ = ["FakeKube", "FakeProvider", "merge"]
 
 
-def merge(target: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
-    """RFC 7386 merge patch."""
-    for k, v in patch.items():
-        if v is None:
-            target.pop(k, None)
-        elif isinstance(v, Mapping) and isinstance(target.get(k), dict):
-            merge(target[k], v)
-        else:
-            target[k] = copy.deepcopy(v)
-    return target
-
-
-class FakeKube:
-    """An in-memory store keyed by (plural, namespace, name); label selectors by equality only."""
-
-    def __init__(self) -> None:
-        self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}
-        self.writes: list[tuple[str, str, str]] = []
+class FakeKube(FakeApi):
+    """The shared fake, plus a Deployment controller the test drives (``sync_pods``) and apply keeping what
+    the server and the HPA own (status, an omitted replica count)."""
 
     def put(self, ref: Ref, body: dict[str, Any]) -> None:
-        self.objects[(ref.plural, body["metadata"].get("namespace", ""), body["metadata"]["name"])] = body
-
-    async def get(self, ref: Ref, namespace: str | None, name: str) -> dict[str, Any]:
-        found = await self.get_or_none(ref, namespace, name)
-        if found is None:
-            raise ApiError(404, "NotFound", f"{ref.plural} {name} not found")
-        return found
-
-    async def get_or_none(self, ref: Ref, namespace: str | None, name: str) -> dict[str, Any] | None:
-        obj = self.objects.get((ref.plural, namespace or "", name))
-        return copy.deepcopy(obj) if obj is not None else None
-
-    async def list(self, ref: Ref, namespace: str | None = None, *, labels: Mapping[str, str] | None = None,
-                   selector: str | None = None) -> list[dict[str, Any]]:
-        return [copy.deepcopy(o) for (plural, ns, _), o in sorted(self.objects.items())
-                if plural == ref.plural and ns == (namespace or "")
-                and all(o["metadata"].get("labels", {}).get(k) == v for k, v in (labels or {}).items())]
-
-    converge = KubeClient.converge  # the real compare-before-apply, over this fake's get and apply
+        self.store(ref, body)
 
     async def apply(self, ref: Ref, namespace: str | None, body: dict[str, Any]) -> dict[str, Any]:
         key = (ref.plural, namespace or "", body["metadata"]["name"])
@@ -62,24 +32,9 @@ class FakeKube:
         if old is not None and ref.plural == "deployments" and "replicas" not in body["spec"]:
             new["spec"]["replicas"] = old["spec"].get("replicas", 1)  # the HPA's field, not ours
         self.objects[key] = new
+        self.calls.append(f"apply {ref.plural}")
         self.writes.append(("apply", ref.plural, body["metadata"]["name"]))
-        return new
-
-    async def patch(self, ref: Ref, namespace: str | None, name: str, body: Any, **_: Any) -> dict[str, Any]:
-        obj = self.objects[(ref.plural, namespace or "", name)]
-        merge(obj, body)
-        self.writes.append(("patch", ref.plural, name))
-        return obj
-
-    async def create(self, ref: Ref, namespace: str | None, body: dict[str, Any]) -> dict[str, Any]:
-        name = body["metadata"].get("name") or f"{body['metadata'].get('generateName', 'x')}{len(self.objects)}"
-        body = {**body, "metadata": {**body["metadata"], "name": name}}
-        self.objects[(ref.plural, namespace or "", name)] = copy.deepcopy(body)
-        return body
-
-    async def delete(self, ref: Ref, namespace: str | None, name: str, **_: Any) -> bool:
-        self.writes.append(("delete", ref.plural, name))
-        return self.objects.pop((ref.plural, namespace or "", name), None) is not None
+        return copy.deepcopy(new)
 
     def sync_pods(self, namespace: str, *, failing: Mapping[str, str] | None = None,
                   not_ready: set[str] | frozenset[str] = frozenset()) -> None:
