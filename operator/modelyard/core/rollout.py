@@ -241,28 +241,29 @@ def _promote(ctx: _Ctx, message: str) -> None:
 
 def _rollback(ctx: _Ctx, reason: str, message: str, measurements: list[MeasurementRecord]) -> None:
     """Traffic back to stable at once; the canary is scaled down (replica ratio) or drained (gateway)."""
-    st = ctx.st
-    assert st.canary is not None
-    name = st.canary.model_version
-    retire(st, name, ctx.now, ctx.spec.rollout.scale_down_delay,
-           drain=ctx.spec.traffic.router == RouterKind.GATEWAY_API)
-    st.canary = None
-    _clear_canary(st)
+    name = _retire_canary(ctx)
     _reject(ctx, name, reason, message, measurements)
 
 
 def _supersede(ctx: _Ctx, newer: str) -> None:
     st = ctx.st
+    name = _retire_canary(ctx)
+    message = f"canary {name} superseded by {newer}"
+    update_history(st, HistoryEntry(model_version=name, outcome="Superseded", message=message, time=ctx.now),
+                   ctx.spec.rollout.history_limit)
+    ctx.event(False, "Superseded", message)
+
+
+def _retire_canary(ctx: _Ctx) -> str:
+    """Take the canary out of service (retiring: scaled down, or drained behind a gateway); its name."""
+    st = ctx.st
     assert st.canary is not None
     name = st.canary.model_version
     retire(st, name, ctx.now, ctx.spec.rollout.scale_down_delay,
            drain=ctx.spec.traffic.router == RouterKind.GATEWAY_API)
     st.canary = None
     _clear_canary(st)
-    message = f"canary {name} superseded by {newer}"
-    update_history(st, HistoryEntry(model_version=name, outcome="Superseded", message=message, time=ctx.now),
-                   ctx.spec.rollout.history_limit)
-    ctx.event(False, "Superseded", message)
+    return name
 
 
 def _clear_canary(st: InferenceServiceStatus) -> None:

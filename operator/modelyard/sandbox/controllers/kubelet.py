@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from modelyard.adapters.kube import MERGE, PODS, ApiError, KubeClient
 from modelyard.sandbox.controllers import podstatus as ps
-from modelyard.sandbox.controllers.base import Informers, now
+from modelyard.sandbox.controllers.base import Informers, cancel_all, now
 from modelyard.sandbox.controllers.behaviour import Outcome, PodBehaviours
 from modelyard.sandbox.controllers.common import is_active, rfc3339
 
@@ -53,10 +53,7 @@ class Kubelet:
             self.tasks[uid] = asyncio.create_task(self._drive(pod), name=f"pod-{pod['metadata']['name']}")
 
     async def stop(self) -> None:
-        tasks = list(self.tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_all(self.tasks.values())
         self.tasks.clear()
 
     async def _drive(self, pod: JsonDict) -> None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from modelyard.adapters.kube import Connection, KubeClient
-from modelyard.sandbox.controllers.base import Controller, Informers
+from modelyard.sandbox.controllers.base import Controller, Informers, cancel_all
 from modelyard.sandbox.controllers.behaviour import PodBehaviours
 from modelyard.sandbox.controllers.kubelet import Kubelet, PodRuntime
 from modelyard.sandbox.controllers.workloads import (
@@ -47,10 +46,6 @@ class SimulatedControllers:
 
     async def stop(self) -> None:
         await self.kubelet.stop()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_all(self._tasks)
         self._tasks = []
         await self.kube.close()

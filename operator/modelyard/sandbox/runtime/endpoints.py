@@ -11,13 +11,12 @@ leaves the rotation as soon as its status is written. Proxies stop (ports closed
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import Counter
 from typing import Any
 
 from modelyard.adapters.kube import HTTPROUTES, MERGE, PODS, SERVICES, ApiError, Connection, KubeClient, Ref
-from modelyard.sandbox.controllers.base import Informers
+from modelyard.sandbox.controllers.base import Informers, cancel_all
 from modelyard.sandbox.runtime.proxy import Choice, Proxy, Target
 from modelyard.sandbox.runtime.traffic import (
     URL,
@@ -58,11 +57,7 @@ class LocalEndpoints:
         self._tasks.append(asyncio.create_task(self._keep_in_sync(), name="sandbox-endpoints"))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_all(self._tasks)
         self._tasks = []
         await asyncio.gather(*(p.stop() for p in self.proxies.values()), return_exceptions=True)
         self.proxies.clear()
