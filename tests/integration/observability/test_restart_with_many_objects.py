@@ -1,6 +1,6 @@
-"""A restart with more existing objects than a kopf worker bound once froze the operator at start-up: each
+"""An operator starting over more existing objects than a kopf worker bound once froze at start-up: each
 existing object is indexed in a worker of its own that holds its slot until every object is indexed. The
-operator now runs kopf's workers unbounded; a restart over many objects reconciles old and new ones."""
+operator now runs kopf's workers unbounded: started over many objects it reconciles them, and new ones."""
 
 from __future__ import annotations
 
@@ -22,10 +22,12 @@ async def _phase(sandbox: SandboxHandle, name: str) -> str | None:
     return ((obj or {}).get("status") or {}).get("phase")
 
 
-async def test_restart_over_many_existing_objects_reconciles_them_and_new_ones(sandbox: SandboxHandle) -> None:
+async def test_start_over_many_existing_objects_reconciles_them_and_new_ones(sandbox_cluster: SandboxHandle) -> None:
+    sandbox = sandbox_cluster  # no operator yet: the objects exist before it starts, none reconciled
     for i in range(EXISTING):
         await sandbox.kube.create(MODELVERSIONS, NAMESPACE, _version(i))
-    await sandbox.cluster.restart_operator()  # the new process lists all of them at start-up
+    assert await _phase(sandbox, "many-0") is None
+    await sandbox.cluster.restart_operator()  # starts one: it lists all of them at start-up
     await sandbox.kube.create(MODELVERSIONS, NAMESPACE, _version(EXISTING))
     for i in (EXISTING, *range(EXISTING)):
         await sandbox.wait_for(lambda n=f"many-{i}": _phase(sandbox, n), timeout=20,
