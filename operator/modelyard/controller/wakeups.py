@@ -12,6 +12,8 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 
+from modelyard.controller.signals import Signals
+
 Key = tuple[str, str]  # (namespace, name) of an InferenceService
 
 
@@ -42,7 +44,7 @@ class Wakeups:
         self._events: dict[Key, asyncio.Event] = {}
         self._topics: dict[Key, frozenset[str]] = {}
         self._subscribers: defaultdict[str, set[Key]] = defaultdict(set)
-        self._seen: dict[str, Hashable] = {}  # what a watched object last looked like, by its identity
+        self.signals = Signals()  # what each watched object last looked like to its readers
 
     def register(self, key: Key) -> asyncio.Event:
         """The event a loop waits on (the same one for the same key, so a restarted loop keeps its pokes)."""
@@ -78,20 +80,13 @@ class Wakeups:
         """Poke ``topics`` when the watched object ``source`` changed in what its readers decide on
         (``signature``; None: it is gone). Its other writes (say, a status field nobody reads) wake nobody;
         neither does its first sighting unless ``first`` (an object the reader created itself, say)."""
-        seen = self._seen.get(source)
-        if signature is None:
-            self._seen.pop(source, None)
-        elif seen == signature:
+        if not self.signals.changed(source, signature, first=first):
             return 0
-        else:
-            self._seen[source] = signature
-            if seen is None and not first:
-                return 0
         return sum(self.poke(topic) for topic in topics)
 
     def remember(self, source: str, signature: Hashable) -> None:
         """What a reader decided on, so an event carrying exactly that wakes nobody."""
-        self._seen[source] = signature
+        self.signals.remember(source, signature)
 
     def subscribed(self, topic: str) -> frozenset[Key]:
         return frozenset(self._subscribers.get(topic, ()))

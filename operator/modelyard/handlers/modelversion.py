@@ -75,12 +75,5 @@ async def siblings(body: kopf.Body, memo: kopf.Memo, **kw: Any) -> None:
 async def nudge(body: kopf.Body, memo: kopf.Memo, type: str | None, uid: str, **kw: Any) -> None:
     """Only when what the service does with its versions changed (not on each of its status writes); the
     last usages seen per service are an in-memory hint: after a restart every service nudges once."""
-    signal = calculate_usage_signal(body, type)
-    seen: dict[str, Any] = memo.usages_seen
-    if signal is not None and seen.get(uid) == signal:
-        return
-    if signal is None:
-        seen.pop(uid, None)
-    else:
-        seen[uid] = signal
-    await nudge_modelversions(memo.kube, dict(body), _indexes(kw), utcnow())
+    if memo.usage_signals.changed(uid, calculate_usage_signal(body, type)):
+        await nudge_modelversions(memo.kube, dict(body), _indexes(kw), utcnow())

@@ -10,6 +10,7 @@ import kopf
 from modelyard.adapters.kube import KubeClient, connection_from_environment
 from modelyard.adapters.telemetry import serve_metrics
 from modelyard.config import Settings
+from modelyard.controller.signals import Signals
 from modelyard.controller.wakeups import Wakeups
 
 
@@ -45,7 +46,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     configure_kopf(settings, ours)
     memo.kube = KubeClient(connection_from_environment())
     memo.wakeups = Wakeups()  # shared by every object's memo (a shallow copy of this one)
-    memo.usages_seen = {}  # InferenceService uid -> the usages its last nudge told the ModelVersions
+    memo.usage_signals = Signals()  # per InferenceService, the usages its last nudge told the ModelVersions
     memo.metrics_server = serve_metrics(ours.metrics_port) if ours.metrics_port else None
 
 

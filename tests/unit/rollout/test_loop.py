@@ -11,6 +11,7 @@ import pytest
 from modelyard.adapters.kube import ApiError
 from modelyard.controller.inferenceservice import Deps, Pass
 from modelyard.controller.rollout_loop import Timing, backoff, conflict_backoff, run_loop, write_status
+from modelyard.controller.signals import Signals
 from modelyard.controller.wakeups import Wakeups, model_topic, service_topic
 
 FAST = Timing(poll=5.0, drift=60.0, floor=0.0, retry_max=30.0)
@@ -175,3 +176,16 @@ async def test_an_unsettled_service_is_polled_on_the_real_clock_not_faster() -> 
     stopped.event.set()
     await asyncio.wait_for(task, DEADLINE)
     assert elapsed >= 0.35, f"3 passes of an unsettled service in {elapsed:.2f}s: polled faster than 0.2s"
+
+
+@pytest.mark.parametrize(("events", "first", "expected"), [
+    ([("a", 1)], True, [True]),
+    ([("a", 1)], False, [False]),
+    ([("a", 1), ("a", 1), ("a", 2)], False, [False, False, True]),
+    ([("a", 1), ("a", None), ("a", 1)], False, [False, True, False]),
+    ([("a", 1), ("b", 1)], True, [True, True]),
+], ids=["first-sighting-counts", "first-sighting-ignored", "only-a-new-signature", "gone-counts-then-new-again",
+        "sources-apart"])
+def test_signals(events: list[tuple[str, int | None]], first: bool, expected: list[bool]) -> None:
+    signals = Signals()
+    assert [signals.changed(source, sig, first=first) for source, sig in events] == expected
